@@ -1,0 +1,40 @@
+# mm — the two commands a newcomer needs are `make demo` and `make test`.
+# Every other target is for developers.
+
+GO      ?= go
+BIN     ?= bin
+GOFLAGS_TEST ?= -count=1 -timeout 14m
+
+.PHONY: all build test test-short bench proto lint demo tools clean
+
+all: build
+
+## build: the mm binary into ./bin (static where the toolchain allows)
+build:
+	$(GO) build -trimpath -o $(BIN)/mm ./cmd/mm
+
+## test: everything CI runs (unit, plugin processes, emulators, dev chain)
+test: tools
+	$(GO) vet ./...
+	$(GO) test $(GOFLAGS_TEST) ./...
+
+## bench: performance figures, each printed beside its baseline from the same run
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./...
+
+## proto: regenerate committed protobuf code
+proto: tools
+	$(GO) generate -run protoc ./...
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build ./...
+
+## tools: what the tests and generators need that a fresh machine lacks
+tools:
+	@./.ci/tools.sh
+
+clean:
+	rm -rf $(BIN)
