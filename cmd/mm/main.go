@@ -1,0 +1,25 @@
+// Command mm is a wallet command line for people and AI agents whose signing
+// keys never live in the CLI: every signature is a call into a separate
+// signer process (see the README and ARCHITECTURE.md).
+//
+// This package is the cobra tree — one file per command group — and the only
+// place where errors become exit statuses, codes and hints.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() { os.Exit(run()) }
+
+// run is main without os.Exit, also used by the tests' re-executed binary.
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := newApp(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	defer a.close()
+	return a.execute(ctx, os.Args[1:])
+}
