@@ -83,6 +83,13 @@ type DeviceInfo struct {
 	Path string `json:"path"`
 }
 
+// Describer is implemented by transports that know which device they reach
+// (a USB device knows its product id, hence its model). Drivers use it to
+// name the device in prompts ("confirm on your Ledger Nano X").
+type Describer interface {
+	Describe() DeviceInfo
+}
+
 // EnumerateLedgers lists the connected Ledger devices (their APDU interface
 // only). It returns ErrNoUSB in a build without cgo.
 func EnumerateLedgers() ([]DeviceInfo, error) {
@@ -166,7 +173,12 @@ func DialLedgerHID(ctx context.Context, u *url.URL) (Transport, error) {
 		if err != nil {
 			return nil, err
 		}
-		return NewLedgerHID(dev), nil
+		t := NewLedgerHID(dev).(*ledgerHID)
+		t.info = DeviceInfo{
+			Vendor: "Ledger", Model: m.Name, VendorID: in.VendorID, ProductID: in.ProductID,
+			Transport: "hid", URI: u.String(), Path: in.Path,
+		}
+		return t, nil
 	}
 	return nil, fmt.Errorf("transport: no Ledger matches %q: %w", u.Redacted(), ErrDeviceNotFound)
 }
@@ -195,7 +207,12 @@ type ledgerHID struct {
 	dev     ReportDevice
 	channel uint16
 	broken  error
+	info    DeviceInfo
 }
+
+// Describe reports the device this transport reaches (empty for a stream
+// built with NewLedgerHID).
+func (t *ledgerHID) Describe() DeviceInfo { return t.info }
 
 // Exchange sends one APDU and returns the response data followed by the
 // status word. A cancelled exchange leaves the transport unusable (ErrClosed):

@@ -24,6 +24,10 @@ import (
 // hostile or broken peer cannot make it allocate without limit.
 const SpeculosMaxResponse = 1 << 16
 
+// URI form: tcp://HOST:PORT[?model=<slug>], e.g. tcp://127.0.0.1:9999 or
+// tcp://127.0.0.1:9999?model=nanox. The Speculos protocol cannot tell the
+// model, so the URI may name it for prompts.
+
 // DialSpeculos connects to a Speculos-style APDU server, e.g.
 // "127.0.0.1:9999". A refused connection wraps ErrDeviceNotFound.
 func DialSpeculos(ctx context.Context, addr string) (Transport, error) {
@@ -48,7 +52,25 @@ func dialSpeculosURI(ctx context.Context, u *url.URL) (Transport, error) {
 	if u.Path != "" && u.Path != "/" {
 		return nil, fmt.Errorf("transport: %q: unexpected path %q", u.Redacted(), u.Path)
 	}
-	return DialSpeculos(ctx, u.Host)
+	info := DeviceInfo{Vendor: "Ledger", Transport: "tcp", URI: u.String()}
+	for k := range u.Query() {
+		if k != "model" {
+			return nil, fmt.Errorf("transport: %q: unknown parameter %q (known: model)", u.Redacted(), k)
+		}
+	}
+	if slug := u.Query().Get("model"); slug != "" {
+		m, ok := LedgerModelBySlug(slug)
+		if !ok {
+			return nil, fmt.Errorf("transport: %q: unknown Ledger model %q", u.Redacted(), slug)
+		}
+		info.Model = m.Name
+	}
+	t, err := DialSpeculos(ctx, u.Host)
+	if err != nil {
+		return nil, err
+	}
+	t.(*speculos).info = info
+	return t, nil
 }
 
 func init() { Register("tcp", dialSpeculosURI) }
@@ -57,7 +79,12 @@ type speculos struct {
 	mu     sync.Mutex
 	conn   net.Conn
 	broken error
+	info   DeviceInfo
 }
+
+// Describe reports the emulator this transport reaches; the model is the one
+// named by the URI's model parameter (the protocol cannot tell).
+func (s *speculos) Describe() DeviceInfo { return s.info }
 
 // Exchange sends one APDU and returns response data followed by the status
 // word. Cancellation makes the transport unusable (ErrClosed).

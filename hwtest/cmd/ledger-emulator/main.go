@@ -1,0 +1,132 @@
+// Command ledger-emulator runs hwtest's Ledger emulator (a Ledger device with
+// the Ethereum app open) on the Speculos raw APDU TCP protocol, so mm, the
+// demo, ledgerblue/ragger clients and other tools can use it:
+//
+//	go run ./hwtest/cmd/ledger-emulator -listen 127.0.0.1:9999 -control 127.0.0.1:9998
+//	mm init --wallet ledger --device tcp://127.0.0.1:9999
+//
+// Flags:
+//
+//	-listen ADDR       APDU server address (default 127.0.0.1:9999; port 0 picks a free one)
+//	-control ADDR      HTTP control endpoint (default off)
+//	-model SLUG        nanos, nanox, nanosp, stax, flex, apex (default nanosp)
+//	-app-version V     Ethereum app version (default 1.19.1; 1.8.8 refuses EIP-1559)
+//	-blind=false       start with blind signing off (a fresh app's default)
+//	-locked            start locked
+//	-dashboard         start with the Ethereum app closed
+//	-delay D           time the simulated user takes to confirm (e.g. 2s)
+//	-seed-file PATH    read the BIP-39 mnemonic from PATH (default: the public Speculos seed)
+//	-v                 log every APDU
+//
+// The mnemonic is read from a file, never from argv or the environment, and
+// is never printed. The emulator is test equipment: its keys are public or
+// test keys; never send real funds to its addresses.
+//
+// HTTP control endpoint (when -control is set; every action is a POST and
+// answers the device state as JSON):
+//
+//	curl -s  127.0.0.1:9998/state
+//	curl -sX POST 127.0.0.1:9998/reject          # reject the next confirmation
+//	curl -sX POST 127.0.0.1:9998/approve         # back to auto-approve
+//	curl -sX POST 127.0.0.1:9998/lock            # /unlock
+//	curl -sX POST 127.0.0.1:9998/app/close       # /app/open
+//	curl -sX POST 127.0.0.1:9998/blind/off       # /blind/on
+//	curl -sX POST '127.0.0.1:9998/version?v=1.8.8'
+//	curl -sX POST '127.0.0.1:9998/delay?ms=2000'
+//	curl -sX POST 127.0.0.1:9998/disconnect      # unplug at the next confirmation
+//
+// The process prints "listening tcp://ADDR" (and "control http://ADDR") on
+// stdout once ready, and stops on SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mm-wallet/mm/hwtest/ledger"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "ledger-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("ledger-emulator", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:9999", "APDU server address (Speculos protocol)")
+	control := fs.String("control", "", "HTTP control endpoint address (off when empty)")
+	model := fs.String("model", "nanosp", "device model: nanos, nanox, nanosp, stax, flex, apex")
+	version := fs.String("app-version", ledger.DefaultAppVersion, "Ethereum app version")
+	blind := fs.Bool("blind", true, "blind signing enabled")
+	locked := fs.Bool("locked", false, "start locked")
+	dashboard := fs.Bool("dashboard", false, "start with the Ethereum app closed")
+	delay := fs.Duration("delay", 0, "time the simulated user takes to confirm")
+	seedFile := fs.String("seed-file", "", "file holding the BIP-39 mnemonic (default: the public Speculos seed)")
+	verbose := fs.Bool("v", false, "log every APDU")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	opts := ledger.Options{
+		Model: *model, AppVersion: *version, DisableBlindSigning: !*blind,
+		Locked: *locked, AppClosed: *dashboard, ConfirmDelay: *delay,
+	}
+	if *seedFile != "" {
+		b, err := os.ReadFile(*seedFile)
+		if err != nil {
+			return fmt.Errorf("read seed file: %w", err)
+		}
+		opts.Mnemonic = strings.Join(strings.Fields(string(b)), " ")
+	}
+	fmt.Fprintln(os.Stderr, "ledger-emulator: WARNING: test equipment only; its keys are public or test keys, never send real funds to them")
+	if *verbose {
+		opts.Logf = log.New(os.Stderr, "", log.Ltime|log.Lmicroseconds).Printf
+	}
+	emu, err := ledger.NewEmulator(opts)
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	addr, err := emu.Listen(*listen)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("listening tcp://%s\n", addr)
+	var srv *http.Server
+	if *control != "" {
+		l, err := net.Listen("tcp", *control)
+		if err != nil {
+			return fmt.Errorf("control endpoint: %w", err)
+		}
+		srv = &http.Server{Handler: emu.ControlHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintln(os.Stderr, "ledger-emulator: control endpoint:", err)
+			}
+		}()
+		fmt.Printf("control http://%s\n", l.Addr())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	if srv != nil {
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}
+	return nil
+}
