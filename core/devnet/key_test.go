@@ -1,0 +1,5 @@
+package devnet
+
+import "crypto/ecdsa"
+
+type ecdsaKey = ecdsa.PrivateKey
