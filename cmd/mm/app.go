@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/mm-wallet/mm/cmd/mm/internal/config"
+	"github.com/mm-wallet/mm/cmd/mm/internal/prompt"
 	"github.com/mm-wallet/mm/cmd/mm/internal/render"
 	"github.com/mm-wallet/mm/core/state"
 )
@@ -21,7 +22,8 @@ type app struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
-	getenv func(string) string
+	getenv    func(string) string
+	lookupEnv func(string) (string, bool)
 
 	inTTY, outTTY, errTTY bool
 	// inFile is stdin when it is a terminal, for reading secrets with echo
@@ -34,14 +36,22 @@ type app struct {
 	verbose bool
 
 	store *state.Store
+	// prompt is the sdk.Prompter handed to signers; replReadSecret and
+	// replReadLine route it through the REPL's line editor.
+	prompt         *prompt.Terminal
+	replReadSecret func(string) ([]byte, error)
+	replReadLine   func(string) (string, error)
+	// hostImpl is the plugin host, created on first use.
+	hostImpl signerHost
 	// signers keeps launched signers for the life of the app (the REPL), and
 	// closes them at the end.
 	signers *signerPool
 	repl    bool
 }
 
-func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+func newApp(stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *app {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv}
+	a.getenv = func(k string) string { v, _ := lookupEnv(k); return v }
 	a.inTTY = isTerminal(stdin)
 	a.outTTY = isTerminal(stdout)
 	a.errTTY = isTerminal(stderr)

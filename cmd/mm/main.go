@@ -17,9 +17,12 @@ func main() { os.Exit(run()) }
 
 // run is main without os.Exit, also used by the tests' re-executed binary.
 func run() int {
+	a := newApp(os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	defer a.close()
+	if len(os.Args) == 1 && a.inTTY && a.outTTY {
+		return a.replMain()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := newApp(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
-	defer a.close()
 	return a.execute(ctx, os.Args[1:])
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/mm-wallet/mm/cmd/mm/internal/prompt"
 	"github.com/mm-wallet/mm/cmd/mm/internal/render"
 	"github.com/mm-wallet/mm/sdk"
 )
@@ -138,6 +139,9 @@ func (a *app) preFormat(args []string) render.Format {
 
 func (a *app) newRoot() *cobra.Command {
 	a.opts = globalOptions{}
+	if a.prompt != nil {
+		a.prompt.Env = prompt.DefaultEnv()
+	}
 	root := &cobra.Command{
 		Use:   "mm",
 		Short: "A wallet command line for people and agents whose keys never live in the CLI",
@@ -163,9 +167,6 @@ Run mm with no arguments in a terminal for an interactive shell.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.opts.version {
 				return a.print(versionInfo())
-			}
-			if a.inTTY && a.outTTY && !a.repl {
-				return a.runREPL(cmd.Context())
 			}
 			return cmd.Help()
 		},

@@ -37,14 +37,21 @@ type Terminal struct {
 	In *os.File
 	// Out receives prompts and notices (stderr).
 	Out io.Writer
-	// Getenv looks up environment variables.
-	Getenv func(string) string
+	// LookupEnv looks up environment variables. A variable that is set but
+	// empty answers with an empty secret (which signers refuse as
+	// EMPTY_PASSWORD), so "set to nothing" is never mistaken for "unset".
+	LookupEnv func(string) (string, bool)
 	// Env names the variable that answers each secret kind. A kind absent
 	// from the map is only asked on the terminal.
 	Env map[sdk.SecretKind]string
 	// Used records which variables answered a question, for callers that
 	// must tell the user (never the values).
 	Used []string
+
+	// ReadSecret and ReadLine, when set, replace the terminal reads (the
+	// REPL routes them through its line editor, which owns the terminal).
+	ReadSecret func(prompt string) ([]byte, error)
+	ReadLine   func(prompt string) (string, error)
 
 	mu      sync.Mutex
 	waiting map[string]time.Time
@@ -81,8 +88,8 @@ func (t *Terminal) Notify(_ context.Context, req *sdk.NotifyRequest) (*sdk.Notif
 func (t *Terminal) RequestSecret(ctx context.Context, req *sdk.SecretRequest) (*sdk.SecretResponse, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if name := t.Env[req.Kind]; name != "" && t.Getenv != nil {
-		if v := t.Getenv(name); v != "" {
+	if name := t.Env[req.Kind]; name != "" && t.LookupEnv != nil {
+		if v, ok := t.LookupEnv(name); ok {
 			t.Used = append(t.Used, name)
 			s := []byte(v)
 			if req.Kind == sdk.SecretMnemonic {
@@ -213,6 +220,13 @@ func (t *Terminal) Choose(ctx context.Context, question string, options []string
 
 // readHidden reads one line with echo off. Ctrl-C or Ctrl-D cancel.
 func (t *Terminal) readHidden(ctx context.Context, label string) ([]byte, error) {
+	if t.ReadSecret != nil {
+		b, err := t.ReadSecret(label)
+		if err != nil {
+			return nil, sdk.NewError(sdk.CodeUserRejected, "no answer given", "")
+		}
+		return b, nil
+	}
 	fmt.Fprint(t.Out, label)
 	type result struct {
 		b   []byte
@@ -237,6 +251,13 @@ func (t *Terminal) readHidden(ctx context.Context, label string) ([]byte, error)
 }
 
 func (t *Terminal) readLine(ctx context.Context, label string) (string, error) {
+	if t.ReadLine != nil {
+		s, err := t.ReadLine(label)
+		if err != nil {
+			return "", sdk.NewError(sdk.CodeUserRejected, "no answer given", "")
+		}
+		return s, nil
+	}
 	fmt.Fprint(t.Out, label)
 	if t.reader == nil {
 		t.reader = bufio.NewReader(t.In)

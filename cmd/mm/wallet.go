@@ -1,0 +1,262 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mm-wallet/mm/sdk"
+)
+
+func init() { register(newWalletCmd) }
+
+// walletView is one wallet as the wallet commands print it.
+type walletView struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Signer  string `json:"signer"`
+	Index   uint32 `json:"index"`
+	Path    string `json:"path,omitempty"`
+	KeyRef  string `json:"keyRef"`
+	Active  bool   `json:"active"`
+}
+
+func view(w walletEntry, active string) walletView {
+	return walletView{Name: w.Name, Address: w.Address, Signer: w.Signer, Index: w.Index, Path: w.Path, KeyRef: w.KeyRef, Active: w.Name == active}
+}
+
+type walletList struct {
+	Active  string       `json:"active"`
+	Wallets []walletView `json:"wallets"`
+}
+
+// Text implements render.Texter: one line per wallet, the active one starred.
+func (l walletList) Text() string {
+	var b strings.Builder
+	for _, w := range l.Wallets {
+		mark := " "
+		if w.Active {
+			mark = "*"
+		}
+		fmt.Fprintf(&b, "%s %-12s %s  %s\n", mark, w.Name, w.Address, w.Path)
+	}
+	if len(l.Wallets) == 0 {
+		b.WriteString("no wallets; run mm init\n")
+	}
+	return b.String()
+}
+
+type addressResult struct {
+	Address string `json:"address"`
+	Name    string `json:"name"`
+}
+
+// Text implements render.Texter.
+func (r addressResult) Text() string { return r.Address }
+
+// walletCreateOptions are the flags of mm wallet create.
+type walletCreateOptions struct {
+	name   string
+	sel    bool
+	signer string
+}
+
+// AddFlags registers the flags.
+func (o *walletCreateOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.name, "name", "", "wallet name (default: <signer>-<index>)")
+	fs.BoolVar(&o.sel, "select", false, "make the new wallet the active one")
+}
+
+func newWalletCmd(a *app) *cobra.Command {
+	var co walletCreateOptions
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Add the next account of the active signer (next derivation index)",
+		Example: `  mm wallet create
+  mm wallet create --name savings --select`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			_, s, err := a.loadSession()
+			if err != nil {
+				return err
+			}
+			if co.name != "" && !pluginName.MatchString(co.name) {
+				return usageError(codeInvalidInput, fmt.Sprintf("bad wallet name %q", clipText(co.name, 64)), "use lowercase letters, digits, - and _ (at most 64)")
+			}
+			// Launch the signer before taking the lock, so the lock is held
+			// only for one derivation, not a process start.
+			conn, err := a.signers.open(ctx, s)
+			if err != nil {
+				return err
+			}
+			var created walletEntry
+			var active string
+			err = a.updateWallets(ctx, func(d *walletsDoc) error {
+				idx := d.nextIndex(s.Signer)
+				acc, err := conn.Accounts(ctx, &sdk.AccountsRequest{Indices: []uint32{idx}})
+				if err != nil {
+					return err
+				}
+				if len(acc.Accounts) != 1 {
+					return sdk.NewError(sdk.CodeInternal, "the signer returned no account", "")
+				}
+				name := co.name
+				if name == "" {
+					name = walletName(s.Signer, idx)
+				}
+				if _, dup := d.find(name); dup {
+					return usageError(codeInvalidInput, fmt.Sprintf("a wallet named %q exists", name), "choose another --name")
+				}
+				created = walletEntry{Name: name, Signer: s.Signer, Address: acc.Accounts[0].Address.Hex(), Path: acc.Accounts[0].Path,
+					Index: idx, KeyRef: keyRef(s.Signer, idx, ""), CreatedAt: time.Now().UTC()}
+				d.Wallets = append(d.Wallets, created)
+				if co.sel || d.Active == "" {
+					d.Active = name
+				}
+				active = d.Active
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return a.print(view(created, active))
+		},
+	}
+	co.AddFlags(create.Flags())
+
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List the wallets; the active one is marked",
+		Example: `  mm wallet list`,
+		Args:    exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, d, err := a.loadWallets()
+			if err != nil {
+				return err
+			}
+			out := walletList{Active: d.Active, Wallets: []walletView{}}
+			for _, w := range d.Wallets {
+				out.Wallets = append(out.Wallets, view(w, d.Active))
+			}
+			return a.print(out)
+		},
+	}
+
+	sel := &cobra.Command{
+		Use:               "select <name|address>",
+		Short:             "Make a wallet the active one",
+		Example:           `  mm wallet select byok-1`,
+		Args:              exactArgs("name|address"),
+		ValidArgsFunction: a.completeWalletNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var chosen walletEntry
+			err := a.updateWallets(cmd.Context(), func(d *walletsDoc) error {
+				i, ok := d.find(args[0])
+				if !ok {
+					return walletNotFound(args[0])
+				}
+				d.Active = d.Wallets[i].Name
+				chosen = d.Wallets[i]
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return a.print(view(chosen, chosen.Name))
+		},
+	}
+
+	show := &cobra.Command{
+		Use:               "show [name|address]",
+		Short:             "Show a wallet (default: the active one)",
+		Example:           `  mm wallet show`,
+		Args:              maxArgs("name|address"),
+		ValidArgsFunction: a.completeWalletNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, active, err := a.pickWallet(args)
+			if err != nil {
+				return err
+			}
+			return a.print(view(w, active))
+		},
+	}
+
+	address := &cobra.Command{
+		Use:               "address [name]",
+		Short:             "Print the active wallet's address",
+		Example:           `  mm wallet address`,
+		Args:              maxArgs("name"),
+		ValidArgsFunction: a.completeWalletNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, _, err := a.pickWallet(args)
+			if err != nil {
+				return err
+			}
+			return a.print(addressResult{Address: w.Address, Name: w.Name})
+		},
+	}
+
+	return group("wallet", "Wallets: create, list, select, sign; passwords; unlock",
+		append([]*cobra.Command{create, list, sel, show, address}, a.walletExtras()...)...)
+}
+
+// walletExtras are the wallet subcommands defined in other files.
+func (a *app) walletExtras() []*cobra.Command {
+	var out []*cobra.Command
+	for _, f := range walletSubcommands {
+		out = append(out, f(a))
+	}
+	return out
+}
+
+// walletSubcommands lets other files add `mm wallet …` subcommands without
+// editing this one (sign-message, password, unlock, send-transaction…).
+var walletSubcommands []func(*app) *cobra.Command
+
+func registerWallet(f func(*app) *cobra.Command) { walletSubcommands = append(walletSubcommands, f) }
+
+func walletNotFound(ref string) *sdk.Error {
+	return sdk.NewError(codeWalletNotFound, fmt.Sprintf("no wallet %q", clipText(ref, 64)), "mm wallet list shows the wallets")
+}
+
+// pickWallet returns the named wallet, or the active one.
+func (a *app) pickWallet(args []string) (walletEntry, string, error) {
+	if _, _, err := a.loadSession(); err != nil {
+		return walletEntry{}, "", err
+	}
+	_, d, err := a.loadWallets()
+	if err != nil {
+		return walletEntry{}, "", err
+	}
+	if len(args) == 1 {
+		i, ok := d.find(args[0])
+		if !ok {
+			return walletEntry{}, "", walletNotFound(args[0])
+		}
+		return d.Wallets[i], d.Active, nil
+	}
+	w, ok := d.active()
+	if !ok {
+		return walletEntry{}, "", sdk.NewError(codeWalletNotFound, "no active wallet", "run mm wallet select <name>")
+	}
+	return w, d.Active, nil
+}
+
+func (a *app) completeWalletNames(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	_, d, err := a.loadWallets()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, w := range d.Wallets {
+		out = append(out, w.Name+"\t"+w.Address)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
