@@ -20,6 +20,11 @@ import (
 // on PATH that re-executes this binary into run(), so the scripts drive the
 // real command line without a pre-built binary.
 func TestMain(m *testing.M) {
+	// Go tests that need a process of their own (pseudo-terminals, parallel
+	// writers, kills) run this binary with MM_TEST_AS_MM=1.
+	if os.Getenv("MM_TEST_AS_MM") == "1" {
+		os.Exit(run())
+	}
 	testscript.Main(m, map[string]func(){
 		"mm": func() { os.Exit(run()) },
 		// mm-status N args… runs mm and fails unless it exits with status N.

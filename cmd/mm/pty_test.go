@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// mmCmd is this test binary acting as mm, with a fresh MM_HOME.
+func mmCmd(t *testing.T, home string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "MM_TEST_AS_MM=1", "MM_HOME="+home, "TERM=xterm")
+	cmd.Env = filterEnv(cmd.Env, "MM_PASSWORD", "MM_MNEMONIC", "NO_COLOR")
+	return cmd
+}
+
+func filterEnv(env []string, drop ...string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		keep := true
+		for _, d := range drop {
+			if strings.HasPrefix(kv, d+"=") {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// console collects everything a pseudo-terminal prints.
+type console struct {
+	t   *testing.T
+	f   *os.File
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func newConsole(t *testing.T, f *os.File) *console {
+	c := &console{t: t, f: f}
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := f.Read(b)
+			c.mu.Lock()
+			c.buf.Write(b[:n])
+			c.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return c
+}
+
+// expect waits until the output since the last expect contains s.
+func (c *console) expect(s string) string {
+	c.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		out := c.buf.String()
+		if i := strings.Index(out, s); i >= 0 {
+			c.buf.Next(i + len(s))
+			c.mu.Unlock()
+			return out[:i+len(s)]
+		}
+		c.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t.Fatalf("timed out waiting for %q; terminal shows:\n%q", s, c.buf.String())
+	return ""
+}
+
+func (c *console) send(s string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.f, s); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// TestREPL drives the interactive shell through a pseudo-terminal: commands,
+// tab completion of commands and flags, history kept in MM_HOME (0600) and
+// recalled with the arrow key, a refused secret kept out of the history,
+// and Ctrl-D to leave.
+func TestREPL(t *testing.T) {
+	t.Parallel()
+	home := filepath.Join(t.TempDir(), "mm")
+	cmd := mmCmd(t, home)
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := newConsole(t, f)
+	c.expect("mm> ")
+
+	c.send("config set env staging\r")
+	c.expect("env = staging")
+	c.expect("mm> ")
+
+	// Tab completes a command name and a flag.
+	c.send("conf\t")
+	c.expect("config ")
+	c.send("get walletTim\t")
+	c.expect("walletTimeoutSeconds ")
+	c.send("--js\t")
+	c.expect("--json ")
+	c.send("\r")
+	c.expect(`"value": 120`)
+	c.expect("mm> ")
+
+	// Errors keep the shell alive.
+	c.send("bogus\r")
+	c.expect("COMMAND_NOT_FOUND")
+	c.expect("mm> ")
+
+	// A secret on the command line is refused and not remembered.
+	c.send("config get --password hunter2\r")
+	c.expect("SECRET_ON_COMMAND_LINE")
+	c.expect("mm> ")
+
+	// Up arrow recalls the previous remembered line.
+	c.send("\x1b[A\r")
+	c.expect("COMMAND_NOT_FOUND")
+	c.expect("mm> ")
+
+	c.send("\x04") // Ctrl-D
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("mm exited with %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("Ctrl-D did not end the REPL")
+	}
+
+	hist := filepath.Join(home, historyFile)
+	fi, err := os.Stat(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("history mode %v, want 0600", fi.Mode().Perm())
+	}
+	data, _ := os.ReadFile(hist)
+	if !strings.Contains(string(data), "config set env staging\n") || !strings.Contains(string(data), "bogus\n") {
+		t.Errorf("history lacks the commands:\n%s", data)
+	}
+	if strings.Contains(string(data), "hunter2") {
+		t.Error("a refused secret was written to the history")
+	}
+}
+
+// TestColor checks that errors are colored on a terminal and that NO_COLOR
+// turns colors off.
+func TestColor(t *testing.T) {
+	t.Parallel()
+	for _, noColor := range []bool{false, true} {
+		home := filepath.Join(t.TempDir(), "mm")
+		cmd := mmCmd(t, home, "bogus")
+		if noColor {
+			cmd.Env = append(cmd.Env, "NO_COLOR=1")
+		}
+		f, err := pty.Start(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(f)
+		_ = cmd.Wait()
+		f.Close()
+		hasANSI := bytes.Contains(out, []byte("\x1b["))
+		if !bytes.Contains(out, []byte("error:")) {
+			t.Fatalf("no error line: %q", out)
+		}
+		if hasANSI == noColor {
+			t.Errorf("NO_COLOR=%v: ANSI colors present = %v in %q", noColor, hasANSI, out)
+		}
+		if cmd.ProcessState.ExitCode() != exitUsage {
+			t.Errorf("exit %d, want %d", cmd.ProcessState.ExitCode(), exitUsage)
+		}
+	}
+}
