@@ -19,9 +19,9 @@ import (
 // app is the environment of one mm invocation — or of a whole REPL session,
 // whose commands share it so signers stay warm between lines.
 type app struct {
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	stdin     io.Reader
+	stdout    io.Writer
+	stderr    io.Writer
 	getenv    func(string) string
 	lookupEnv func(string) (string, bool)
 
