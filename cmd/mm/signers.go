@@ -88,6 +88,13 @@ func (p *signerPool) openFresh(ctx context.Context, s *session) (signerConn, err
 	return c.conn, nil
 }
 
+// keep puts an open signer in the pool for the session.
+func (p *signerPool) keep(s *session, c *pooled) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.conns[poolKey(s)] = c
+}
+
 // drop closes the pooled signer for the session, if any.
 func (p *signerPool) drop(s *session) {
 	p.mu.Lock()

@@ -17,7 +17,7 @@ const (
 	walletsFile = "wallets.json"
 	unlockFile  = "unlock.json"
 	historyFile = "history"
-	keyFileName = "mnemonic.age" // the byok signer's key file (plaintext or age)
+	keyFileName = "mnemonic" // the byok signer's key file (plaintext 0600, or age-encrypted)
 )
 
 // session is session.json: what mm init chose.
