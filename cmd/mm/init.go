@@ -148,7 +148,7 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 		return err
 	}
 	initialized = initialized && prev.Wallet != ""
-	_, mnemonicGiven := a.lookupEnv("MM_MNEMONIC")
+	mnemonicGiven := a.getenv("MM_MNEMONIC") != "" // an empty mnemonic is no mnemonic
 
 	// 2. Re-running init for the same wallet changes the trading mode only.
 	if initialized && prev.Wallet == o.wallet && !(o.wallet == "byok" && mnemonicGiven) {

@@ -20,20 +20,22 @@ import (
 // on PATH that re-executes this binary into run(), so the scripts drive the
 // real command line without a pre-built binary.
 func TestMain(m *testing.M) {
-	// Go tests that need a process of their own (pseudo-terminals, parallel
-	// writers, kills) run this binary with MM_TEST_AS_MM=1.
-	if os.Getenv("MM_TEST_AS_MM") == "1" {
-		os.Exit(run())
-	}
 	testscript.Main(m, map[string]func(){
 		"mm": func() { os.Exit(run()) },
 		// mm-status N args… runs mm and fails unless it exits with status N.
 		"mm-status": func() {
 			want, err := strconv.Atoi(os.Args[1])
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "mm-status: first argument must be the expected exit status")
-				os.Exit(100)
+				// Not a test invocation: mm re-executing itself (as
+				// os.Executable) to serve a built-in signer plugin.
+				os.Exit(run())
 			}
+			// testscript cannot unset a variable: MM_TEST_UNSET lists the
+			// ones this mm must not see at all.
+			for _, v := range strings.Fields(os.Getenv("MM_TEST_UNSET")) {
+				os.Unsetenv(v)
+			}
+			os.Unsetenv("MM_TEST_UNSET")
 			os.Args = append([]string{"mm"}, os.Args[2:]...)
 			got := run()
 			if got != want {

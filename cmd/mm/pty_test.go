@@ -17,8 +17,14 @@ import (
 // mmCmd is this test binary acting as mm, with a fresh MM_HOME.
 func mmCmd(t *testing.T, home string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "MM_TEST_AS_MM=1", "MM_HOME="+home, "TERM=xterm")
+	// testscript.Main put a copy of this binary named "mm" on PATH; run as
+	// that name, it is mm (and so are the signer plugins it re-executes).
+	exe, err := exec.LookPath("mm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "MM_HOME="+home, "TERM=xterm")
 	cmd.Env = filterEnv(cmd.Env, "MM_PASSWORD", "MM_MNEMONIC", "NO_COLOR")
 	return cmd
 }
