@@ -164,6 +164,9 @@ type Submission struct {
 	Route string
 	// Endpoint is the redacted URL the transaction went to.
 	Endpoint string
+	// Warnings are problems after a successful broadcast (e.g. the journal
+	// could not be written); the transaction is out regardless.
+	Warnings []string
 }
 
 // Submitter broadcasts signed transactions and journals them.
