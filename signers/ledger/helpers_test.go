@@ -30,7 +30,7 @@ func unhex(t *testing.T, s string) []byte {
 // vectorFile is testdata/ledger-speculos.json.
 type vectorFile struct {
 	Derived  map[string]struct{ Address, ChainCode string } `json:"derived_speculos_seed"`
-	Computed []computedVector                                `json:"computed_speculos_seed"`
+	Computed []computedVector                               `json:"computed_speculos_seed"`
 	Recorded []struct {
 		Name     string          `json:"name"`
 		Exchange [][2]string     `json:"exchange"`
