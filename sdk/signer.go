@@ -271,13 +271,13 @@ type JobStatus string
 
 // Job states.
 const (
-	JobPending         JobStatus = "pending"
-	JobAwaitingMFA     JobStatus = "awaiting_mfa"
-	JobCompleted       JobStatus = "completed"
-	JobFailed          JobStatus = "failed"
-	JobRejected        JobStatus = "rejected"
-	JobExpired         JobStatus = "expired"
-	JobUnknown         JobStatus = "unknown"
+	JobPending     JobStatus = "pending"
+	JobAwaitingMFA JobStatus = "awaiting_mfa"
+	JobCompleted   JobStatus = "completed"
+	JobFailed      JobStatus = "failed"
+	JobRejected    JobStatus = "rejected"
+	JobExpired     JobStatus = "expired"
+	JobUnknown     JobStatus = "unknown"
 )
 
 // Job identifies an asynchronous signing job.

@@ -1,0 +1,48 @@
+// Command testplugin serves the test signer as an mm signer plugin, for the
+// plugin wire's tests and benchmarks, which build it into a temporary folder.
+//
+//	testplugin [-versions 1,2] [-fake-version N]
+//
+// -versions restricts the protocol versions offered; -fake-version prints a
+// go-plugin handshake for protocol N (which no SDK speaks) and waits, to
+// test version negotiation failures.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/internal/testsigner"
+)
+
+func main() {
+	versions := flag.String("versions", "", "comma-separated protocol versions to offer")
+	fake := flag.Int("fake-version", 0, "answer the handshake with this protocol version and wait")
+	flag.Parse()
+	if *fake != 0 {
+		fmt.Printf("1|%d|unix|/nonexistent/mm-testplugin.sock|grpc|\n", *fake)
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return
+	}
+	var vs []int
+	for _, f := range strings.Split(*versions, ",") {
+		if f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testplugin: bad -versions:", err)
+			os.Exit(2)
+		}
+		vs = append(vs, v)
+	}
+	if err := sdk.ServeWithOptions(testsigner.New(), sdk.ServeOptions{Versions: vs}); err != nil {
+		fmt.Fprintln(os.Stderr, "testplugin:", err)
+		os.Exit(1)
+	}
+}

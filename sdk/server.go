@@ -1,0 +1,428 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	pbv1 "github.com/mm-wallet/mm/sdk/internal/proto/mm/signer/v1"
+	pbv2 "github.com/mm-wallet/mm/sdk/internal/proto/mm/signer/v2"
+)
+
+// The plugin half of the wire: gRPC servers that decode requests, call the
+// Signer and encode its answers, and the Prompter a signer reaches through
+// PrompterFrom(ctx).
+
+// prompterSource gives the plugin side a Prompter client for one call.
+type prompterSource interface {
+	// prompter returns a client for the host's Prompter and a function to
+	// call when done with it, or an error when there is none. md is the
+	// metadata of the Signer call being served.
+	prompter(ctx context.Context, md metadata.MD) (pbv2.PrompterClient, func(), error)
+}
+
+// v2Server serves protocol 2 for one Signer.
+type v2Server struct {
+	pbv2.UnimplementedSignerServer
+	signer  Signer
+	prompts prompterSource
+}
+
+var _ pbv2.SignerServer = (*v2Server)(nil)
+
+// callContext gives the signer a Prompter that reaches the host, tagged with
+// the host's call id so the host can tie questions to the call that asked.
+func (v *v2Server) callContext(ctx context.Context) context.Context {
+	md, _ := metadata.FromIncomingContext(ctx)
+	var id string
+	if vals := md.Get(callIDKey); len(vals) > 0 {
+		id = vals[0]
+	}
+	return WithPrompter(ctx, &remotePrompter{src: v.prompts, callID: id, md: md})
+}
+
+func reqDecoder() *wireDecoder { return &wireDecoder{code: CodeInvalidRequest} }
+
+func noResponse() error {
+	return toStatus(NewError(CodeInternal, "signer returned neither a response nor an error", ""))
+}
+
+// Info implements pbv2.SignerServer.
+func (v *v2Server) Info(ctx context.Context, _ *pbv2.InfoRequest) (*pbv2.InfoResponse, error) {
+	r, err := v.signer.Info(v.callContext(ctx), &InfoRequest{})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return infoToV2(r), nil
+}
+
+// Accounts implements pbv2.SignerServer.
+func (v *v2Server) Accounts(ctx context.Context, req *pbv2.AccountsRequest) (*pbv2.AccountsResponse, error) {
+	r, err := v.signer.Accounts(v.callContext(ctx), accountsReqFromV2(req))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return accountsRespToV2(r), nil
+}
+
+// SignTransaction implements pbv2.SignerServer.
+func (v *v2Server) SignTransaction(ctx context.Context, req *pbv2.SignTransactionRequest) (*pbv2.SignTransactionResponse, error) {
+	d := reqDecoder()
+	in := d.signTxReqFromV2(req)
+	if d.err != nil {
+		return nil, toStatus(d.err)
+	}
+	r, err := v.signer.SignTransaction(v.callContext(ctx), in)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return signTxRespToV2(r), nil
+}
+
+// SignTypedData implements pbv2.SignerServer.
+func (v *v2Server) SignTypedData(ctx context.Context, req *pbv2.SignTypedDataRequest) (*pbv2.SignTypedDataResponse, error) {
+	d := reqDecoder()
+	in := d.signTypedReqFromV2(req)
+	if d.err != nil {
+		return nil, toStatus(d.err)
+	}
+	r, err := v.signer.SignTypedData(v.callContext(ctx), in)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return signTypedRespToV2(r), nil
+}
+
+// SignMessage implements pbv2.SignerServer.
+func (v *v2Server) SignMessage(ctx context.Context, req *pbv2.SignMessageRequest) (*pbv2.SignMessageResponse, error) {
+	d := reqDecoder()
+	in := d.signMsgReqFromV2(req)
+	if d.err != nil {
+		return nil, toStatus(d.err)
+	}
+	r, err := v.signer.SignMessage(v.callContext(ctx), in)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return signMsgRespToV2(r), nil
+}
+
+func unsupported(what string) error {
+	return toStatus(NewError(CodeUnsupported, "this signer does not support "+what, ""))
+}
+
+// SignAuthorization implements pbv2.SignerServer.
+func (v *v2Server) SignAuthorization(ctx context.Context, req *pbv2.SignAuthorizationRequest) (*pbv2.SignAuthorizationResponse, error) {
+	a, ok := v.signer.(Authorizer)
+	if !ok {
+		return nil, unsupported("EIP-7702 authorizations")
+	}
+	d := reqDecoder()
+	in := d.signAuthReqFromV2(req)
+	if d.err != nil {
+		return nil, toStatus(d.err)
+	}
+	r, err := a.SignAuthorization(v.callContext(ctx), in)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return &pbv2.SignAuthorizationResponse{Signature: r.Signature}, nil
+}
+
+// Configure implements pbv2.SignerServer.
+func (v *v2Server) Configure(ctx context.Context, req *pbv2.ConfigureRequest) (*pbv2.ConfigureResponse, error) {
+	c, ok := v.signer.(Configurer)
+	if !ok {
+		return nil, unsupported("Configure")
+	}
+	if _, err := c.Configure(v.callContext(ctx), &ConfigureRequest{Settings: req.GetSettings()}); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pbv2.ConfigureResponse{}, nil
+}
+
+// Manage implements pbv2.SignerServer.
+func (v *v2Server) Manage(ctx context.Context, req *pbv2.ManageRequest) (*pbv2.ManageResponse, error) {
+	m, ok := v.signer.(Manager)
+	if !ok {
+		return nil, unsupported("Manage")
+	}
+	r, err := m.Manage(v.callContext(ctx), &ManageRequest{Op: req.GetOp(), Params: req.GetParams()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return &pbv2.ManageResponse{Result: r.Result}, nil
+}
+
+// PollJob implements pbv2.SignerServer.
+func (v *v2Server) PollJob(ctx context.Context, req *pbv2.PollJobRequest) (*pbv2.PollJobResponse, error) {
+	p, ok := v.signer.(JobPoller)
+	if !ok {
+		return nil, unsupported("asynchronous jobs")
+	}
+	r, err := p.PollJob(v.callContext(ctx), &PollJobRequest{ID: req.GetId()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return pollRespToV2(r), nil
+}
+
+// v1Server serves protocol 1 for one Signer: no prompter (PrompterFrom
+// refuses every question), no display context, no jobs.
+type v1Server struct {
+	pbv1.UnimplementedSignerServer
+	signer Signer
+}
+
+var _ pbv1.SignerServer = (*v1Server)(nil)
+
+func jobOverV1() error {
+	return toStatus(NewError(CodeUnsupported, "this signer answered with an asynchronous job, which protocol 1 cannot carry", "update mm to a version that speaks plugin protocol 2"))
+}
+
+// Info implements pbv1.SignerServer.
+func (v *v1Server) Info(ctx context.Context, _ *pbv1.InfoRequest) (*pbv1.InfoResponse, error) {
+	r, err := v.signer.Info(ctx, &InfoRequest{})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return infoToV1(r), nil
+}
+
+// Accounts implements pbv1.SignerServer.
+func (v *v1Server) Accounts(ctx context.Context, req *pbv1.AccountsRequest) (*pbv1.AccountsResponse, error) {
+	r, err := v.signer.Accounts(ctx, &AccountsRequest{Paths: req.GetPaths(), Indices: req.GetIndices()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	return accountsRespToV1(r), nil
+}
+
+// SignTransaction implements pbv1.SignerServer.
+func (v *v1Server) SignTransaction(ctx context.Context, req *pbv1.SignTransactionRequest) (*pbv1.SignTransactionResponse, error) {
+	d := reqDecoder()
+	in := &SignTransactionRequest{
+		Account:     d.accountFromV1(req.GetAccount()),
+		ChainID:     d.chainID(req.GetChainId()),
+		Transaction: req.GetTransaction(),
+	}
+	if d.err != nil {
+		return nil, toStatus(d.err)
+	}
+	r, err := v.signer.SignTransaction(ctx, in)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	if r.Job != nil {
+		return nil, jobOverV1()
+	}
+	return &pbv1.SignTransactionResponse{SignedTransaction: r.SignedTransaction, Signature: r.Signature}, nil
+}
+
+// SignTypedData implements pbv1.SignerServer.
+func (v *v1Server) SignTypedData(ctx context.Context, req *pbv1.SignTypedDataRequest) (*pbv1.SignTypedDataResponse, error) {
+	d := reqDecoder()
+	in := d.signTypedReqFromV1(req)
+	if d.err != nil {
+		return nil, toStatus(d.err)
+	}
+	r, err := v.signer.SignTypedData(ctx, in)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	if r.Job != nil {
+		return nil, jobOverV1()
+	}
+	return &pbv1.SignTypedDataResponse{Signature: r.Signature}, nil
+}
+
+// SignMessage implements pbv1.SignerServer.
+func (v *v1Server) SignMessage(ctx context.Context, req *pbv1.SignMessageRequest) (*pbv1.SignMessageResponse, error) {
+	d := reqDecoder()
+	in := &SignMessageRequest{Account: d.accountFromV1(req.GetAccount()), Message: req.GetMessage()}
+	if d.err != nil {
+		return nil, toStatus(d.err)
+	}
+	r, err := v.signer.SignMessage(ctx, in)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r == nil {
+		return nil, noResponse()
+	}
+	if r.Job != nil {
+		return nil, jobOverV1()
+	}
+	return &pbv1.SignMessageResponse{Signature: r.Signature}, nil
+}
+
+// brokerPrompter dials the host's Prompter through the go-plugin broker.
+//
+// go-plugin forgets the host's connection info for a broker id five seconds
+// after it arrives unless someone dials it, so the plugin dials at once, in
+// the background, from the moment its server is registered, and keeps
+// trying while nothing arrives (a host of another make may never serve
+// one). The gRPC connection itself is opened lazily, on the first question.
+type brokerPrompter struct {
+	ready chan struct{}
+	conn  *grpc.ClientConn
+}
+
+func newBrokerPrompter(broker *plugin.GRPCBroker) *brokerPrompter {
+	b := &brokerPrompter{ready: make(chan struct{})}
+	go func() {
+		for {
+			conn, err := broker.DialWithOptions(prompterBrokerID, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize)))
+			if err == nil {
+				b.conn = conn
+				close(b.ready)
+				return
+			}
+		}
+	}()
+	return b
+}
+
+func (b *brokerPrompter) prompter(ctx context.Context, _ metadata.MD) (pbv2.PrompterClient, func(), error) {
+	select {
+	case <-b.ready:
+		return pbv2.NewPrompterClient(b.conn), func() {}, nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return nil, nil, NewError(CodeNonInteractive, "the host offers no prompter", "")
+	}
+}
+
+// remotePrompter is the Prompter a signer gets from PrompterFrom(ctx) when
+// it runs as a plugin: each question is a call to the host.
+type remotePrompter struct {
+	src    prompterSource
+	callID string
+	md     metadata.MD
+}
+
+var _ Prompter = (*remotePrompter)(nil)
+
+func (p *remotePrompter) client(ctx context.Context) (context.Context, pbv2.PrompterClient, func(), error) {
+	if p.src == nil {
+		return nil, nil, nil, NewError(CodeNonInteractive, "no prompter on this connection", "")
+	}
+	cl, release, err := p.src.prompter(ctx, p.md)
+	if err != nil {
+		return nil, nil, nil, prompterErr(ctx, err)
+	}
+	if p.callID != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, callIDKey, p.callID)
+	}
+	return ctx, cl, release, nil
+}
+
+// prompterErr turns an error of a call to the host's Prompter into a coded
+// error for the signer.
+func prompterErr(ctx context.Context, err error) error {
+	if e := fromStatus(err); e != nil {
+		return e
+	}
+	if e := AsError(err); e != nil {
+		return e
+	}
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: CodeCanceled, Message: "canceled while asking the user", Err: ctx.Err()}
+	}
+	return &Error{Code: CodeNonInteractive, Message: "cannot reach the host's prompter", Err: err}
+}
+
+// Notify implements Prompter.
+func (p *remotePrompter) Notify(ctx context.Context, req *NotifyRequest) (*NotifyResponse, error) {
+	cctx, cl, release, err := p.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if _, err := cl.Notify(cctx, &pbv2.NotifyRequest{Level: string(req.Level), Message: req.Message}); err != nil {
+		return nil, prompterErr(ctx, err)
+	}
+	return &NotifyResponse{}, nil
+}
+
+// RequestSecret implements Prompter.
+func (p *remotePrompter) RequestSecret(ctx context.Context, req *SecretRequest) (*SecretResponse, error) {
+	cctx, cl, release, err := p.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	r, err := cl.RequestSecret(cctx, &pbv2.SecretRequest{Kind: string(req.Kind), Prompt: req.Prompt, Hint: req.Hint})
+	if err != nil {
+		return nil, prompterErr(ctx, err)
+	}
+	return &SecretResponse{Secret: r.GetSecret()}, nil
+}
+
+// Confirm implements Prompter.
+func (p *remotePrompter) Confirm(ctx context.Context, req *ConfirmRequest) (*ConfirmResponse, error) {
+	cctx, cl, release, err := p.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	r, err := cl.Confirm(cctx, &pbv2.ConfirmRequest{Prompt: req.Prompt})
+	if err != nil {
+		return nil, prompterErr(ctx, err)
+	}
+	return &ConfirmResponse{Confirmed: r.GetConfirmed()}, nil
+}
+
+// WaitingForUser implements Prompter.
+func (p *remotePrompter) WaitingForUser(ctx context.Context, req *WaitingRequest) (*WaitingResponse, error) {
+	cctx, cl, release, err := p.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if _, err := cl.WaitingForUser(cctx, &pbv2.WaitingRequest{Device: req.Device, Message: req.Message, Done: req.Done}); err != nil {
+		return nil, prompterErr(ctx, err)
+	}
+	return &WaitingResponse{}, nil
+}
