@@ -32,6 +32,11 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(envChild); mode != "" {
 		os.Exit(coldChild(mode, os.Getenv(envKeyFile)))
 	}
+	if os.Getenv(envServe) != "" {
+		// The test binary re-executed as a plugin serving this signer.
+		sdk.Serve(New())
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

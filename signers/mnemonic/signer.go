@@ -548,6 +548,18 @@ func (s *Signer) SignAuthorization(ctx context.Context, req *sdk.SignAuthorizati
 	return &sdk.SignAuthorizationResponse{Signature: sig}, nil
 }
 
+// Close forgets the unlocked key. sdk.Serve calls it when the plugin ends.
+// The signer unlocks again on its next use.
+func (s *Signer) Close() error {
+	s.sem <- struct{}{}
+	defer s.release()
+	if s.wallet != nil && !s.memory {
+		s.wallet.wipe()
+		s.wallet = nil
+	}
+	return nil
+}
+
 // acquire takes the signer's semaphore, or fails with CANCELED when ctx ends
 // first.
 func (s *Signer) acquire(ctx context.Context) error {
