@@ -2,6 +2,7 @@ package trezorpb
 
 import (
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -41,18 +42,20 @@ var byType = map[MessageType]func() proto.Message{
 	MessageType_MessageType_EthereumSignTypedHash:          func() proto.Message { return new(EthereumSignTypedHash) },
 }
 
-// byName maps a message's full protobuf name to its wire type id.
-var byName = func() map[protoreflect.FullName]MessageType {
+// byName maps a message's full protobuf name to its wire type id. It is
+// built on first use: package variables are initialized before the
+// generated code registers the descriptors.
+var byName = sync.OnceValue(func() map[protoreflect.FullName]MessageType {
 	m := make(map[protoreflect.FullName]MessageType, len(byType))
 	for t, f := range byType {
 		m[f().ProtoReflect().Descriptor().FullName()] = t
 	}
 	return m
-}()
+})
 
 // TypeOf returns the wire type id of m.
 func TypeOf(m proto.Message) (MessageType, error) {
-	t, ok := byName[m.ProtoReflect().Descriptor().FullName()]
+	t, ok := byName()[m.ProtoReflect().Descriptor().FullName()]
 	if !ok {
 		return 0, fmt.Errorf("trezorpb: %s has no wire type id", m.ProtoReflect().Descriptor().FullName())
 	}
