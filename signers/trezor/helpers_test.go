@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mm-wallet/mm/sdk"
 	emu "github.com/mm-wallet/mm/hwtest/trezor"
+	"github.com/mm-wallet/mm/sdk"
 	"github.com/mm-wallet/mm/signers/trezor"
 )
 
@@ -137,14 +137,14 @@ type fixtures struct {
 	Typed struct {
 		Mnemonic string `json:"mnemonic"`
 		Cases    []struct {
-			Name     string          `json:"name"`
-			Path     string          `json:"path"`
-			V4       bool            `json:"metamask_v4_compat"`
-			Domain   string          `json:"domain_separator_hash"`
-			Message  *string         `json:"message_hash"`
-			Data     json.RawMessage `json:"data"`
-			Address  string          `json:"address"`
-			Sig      string          `json:"sig"`
+			Name    string          `json:"name"`
+			Path    string          `json:"path"`
+			V4      bool            `json:"metamask_v4_compat"`
+			Domain  string          `json:"domain_separator_hash"`
+			Message *string         `json:"message_hash"`
+			Data    json.RawMessage `json:"data"`
+			Address string          `json:"address"`
+			Sig     string          `json:"sig"`
 		} `json:"cases"`
 	} `json:"sign_typed_data"`
 }
