@@ -42,6 +42,10 @@ func TypedDataHashes(doc []byte) (domain common.Hash, message *common.Hash, err 
 	if _, ok := d.Types["EIP712Domain"]; !ok {
 		d.Types["EIP712Domain"] = []apitypes.Type{}
 	}
+	if _, ok := d.Types[d.PrimaryType]; !ok {
+		// apitypes would hash an undefined type as one without fields.
+		return common.Hash{}, nil, fmt.Errorf("signertest: typed data: primary type %q is not defined", d.PrimaryType)
+	}
 	if d.Domain == nil {
 		d.Domain = map[string]any{}
 	}

@@ -1,0 +1,363 @@
+package signertest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+
+	"github.com/mm-wallet/mm/sdk"
+)
+
+// refSigner is a small signer written only to test the suite itself: its
+// key for a path is keccak256 of the path. A fault, when set, breaks one
+// rule so that a test can check the suite notices.
+type refSigner struct {
+	fault string
+	salt  string
+
+	mu   sync.Mutex
+	keys map[common.Address]*ecdsa.PrivateKey
+}
+
+var _ sdk.Authorizer = (*refSigner)(nil)
+
+func newRef(fault string) *refSigner {
+	r := &refSigner{fault: fault, keys: map[common.Address]*ecdsa.PrivateKey{}}
+	if fault == "unstable-addresses" {
+		r.salt = fmt.Sprintf("%p", r) // differs per instance
+	}
+	return r
+}
+
+var refPathRe = regexp.MustCompile(`^m(/(0|[1-9][0-9]*)'?)+$`)
+
+func (r *refSigner) keyAt(path string) (*ecdsa.PrivateKey, error) {
+	if !refPathRe.MatchString(path) {
+		return nil, sdk.NewError(sdk.CodeInvalidDerivationPath, "ref: bad path", "")
+	}
+	for _, lv := range strings.Split(path, "/")[1:] {
+		if v, err := strconv.ParseUint(strings.TrimSuffix(lv, "'"), 10, 32); err != nil || v >= 1<<31 {
+			return nil, sdk.NewError(sdk.CodeInvalidDerivationPath, "ref: bad path", "")
+		}
+	}
+	k, err := crypto.ToECDSA(crypto.Keccak256([]byte("ref:" + r.salt + path)))
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.keys[crypto.PubkeyToAddress(k.PublicKey)] = k
+	r.mu.Unlock()
+	return k, nil
+}
+
+func (r *refSigner) key(ctx context.Context, a sdk.Account) (*ecdsa.PrivateKey, error) {
+	if err := ctx.Err(); err != nil && r.fault != "ignores-cancel" {
+		return nil, &sdk.Error{Code: sdk.CodeCanceled, Message: err.Error()}
+	}
+	if a.Path != "" {
+		k, err := r.keyAt(a.Path)
+		if err != nil {
+			return nil, err
+		}
+		if a.Address != (common.Address{}) && a.Address != crypto.PubkeyToAddress(k.PublicKey) {
+			return nil, sdk.NewError(sdk.CodeUnknownAccount, "ref: address not at path", "")
+		}
+		return k, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k, ok := r.keys[a.Address]; ok {
+		return k, nil
+	}
+	return nil, sdk.NewError(sdk.CodeUnknownAccount, "ref: unknown account", "")
+}
+
+func (r *refSigner) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
+	caps := sdk.Capabilities{
+		TxTypes:         []sdk.TxType{sdk.TxLegacy, sdk.TxEIP2930, sdk.TxEIP1559, sdk.TxEIP7702},
+		TypedData:       sdk.TypedDataFull,
+		PersonalMessage: r.fault != "unclaimed-messages-signed",
+	}
+	return &sdk.InfoResponse{Name: "ref", Version: "0", ProtocolVersion: sdk.ProtocolVersion, Kind: sdk.KindSoftware, Capabilities: caps}, nil
+}
+
+func (r *refSigner) Accounts(ctx context.Context, req *sdk.AccountsRequest) (*sdk.AccountsResponse, error) {
+	if err := ctx.Err(); err != nil && r.fault != "ignores-cancel" {
+		return nil, &sdk.Error{Code: sdk.CodeCanceled, Message: err.Error()}
+	}
+	out := &sdk.AccountsResponse{}
+	paths := append([]string(nil), req.Paths...)
+	for _, i := range req.Indices {
+		paths = append(paths, fmt.Sprintf("m/44'/60'/0'/0/%d", i))
+	}
+	for _, p := range paths {
+		k, err := r.keyAt(p)
+		if err != nil {
+			return nil, err
+		}
+		out.Accounts = append(out.Accounts, sdk.Account{Address: crypto.PubkeyToAddress(k.PublicKey), Path: p})
+	}
+	return out, nil
+}
+
+func (r *refSigner) SignTransaction(ctx context.Context, req *sdk.SignTransactionRequest) (*sdk.SignTransactionResponse, error) {
+	bad := func(msg string) error {
+		if r.fault == "uncoded-errors" {
+			return errors.New(msg)
+		}
+		return sdk.NewError(sdk.CodeInvalidTransaction, msg, "")
+	}
+	if req.ChainID == nil || req.ChainID.Sign() <= 0 {
+		return nil, sdk.NewError(sdk.CodeInvalidRequest, "ref: chain id", "")
+	}
+	tx := new(types.Transaction)
+	if len(req.Transaction) == 0 || tx.UnmarshalBinary(req.Transaction) != nil {
+		return nil, bad("ref: does not decode")
+	}
+	switch tx.Type() {
+	case types.LegacyTxType, types.AccessListTxType, types.SetCodeTxType:
+	case types.DynamicFeeTxType:
+		if r.fault == "claimed-1559-unsupported" {
+			return nil, sdk.NewError(sdk.CodeUnsupported, "ref: no 1559", "")
+		}
+	default:
+		return nil, sdk.NewError(sdk.CodeUnsupported, "ref: type", "")
+	}
+	if tx.Type() != types.LegacyTxType && tx.ChainId().Cmp(req.ChainID) != 0 {
+		return nil, bad("ref: chain id mismatch")
+	}
+	if v, rr, s := tx.RawSignatureValues(); v.Sign() != 0 || rr.Sign() != 0 || s.Sign() != 0 {
+		return nil, bad("ref: signed")
+	}
+	k, err := r.key(ctx, req.Account)
+	if err != nil {
+		return nil, err
+	}
+	var signer types.Signer = types.LatestSignerForChainID(req.ChainID)
+	if r.fault == "legacy-without-eip155" && tx.Type() == types.LegacyTxType {
+		signer = types.HomesteadSigner{}
+	}
+	h := signer.Hash(tx)
+	sig, err := crypto.Sign(h[:], k)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := tx.WithSignature(signer, sig)
+	if err != nil {
+		return nil, err
+	}
+	raw, _ := signed.MarshalBinary()
+	return &sdk.SignTransactionResponse{SignedTransaction: raw, Signature: sig}, nil
+}
+
+func (r *refSigner) SignTypedData(ctx context.Context, req *sdk.SignTypedDataRequest) (*sdk.SignTypedDataResponse, error) {
+	ds, mh := req.DomainSeparator, req.MessageHash
+	if r.fault != "typed-data-trusts-hashes" {
+		cds, cmh, err := TypedDataHashes(req.TypedData)
+		if err != nil || cds != ds || (cmh == nil) != (mh == nil) || (cmh != nil && *cmh != *mh) {
+			return nil, sdk.NewError(sdk.CodeInvalidTypedData, "ref: typed data", "")
+		}
+	}
+	k, err := r.key(ctx, req.Account)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := r.sign(TypedDataDigest(ds, mh), k)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.SignTypedDataResponse{Signature: sig}, nil
+}
+
+func (r *refSigner) SignMessage(ctx context.Context, req *sdk.SignMessageRequest) (*sdk.SignMessageResponse, error) {
+	k, err := r.key(ctx, req.Account)
+	if err != nil {
+		if r.fault == "signature-with-error" {
+			return &sdk.SignMessageResponse{Signature: make([]byte, 65)}, err
+		}
+		return nil, err
+	}
+	sig, err := r.sign(accounts.TextHash(req.Message), k)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.SignMessageResponse{Signature: sig}, nil
+}
+
+// sign returns r ‖ s ‖ v with v = 27 or 28.
+func (r *refSigner) sign(digest []byte, k *ecdsa.PrivateKey) ([]byte, error) {
+	sig, err := crypto.Sign(digest, k)
+	if err != nil {
+		return nil, err
+	}
+	if r.fault == "high-s" {
+		// The same signature with s' = n - s and the other parity: valid
+		// for ecrecover, refused by EIP-2.
+		s := new(big.Int).SetBytes(sig[32:64])
+		s.Sub(crypto.S256().Params().N, s)
+		s.FillBytes(sig[32:64])
+		sig[64] ^= 1
+	}
+	sig[64] += 27
+	return sig, nil
+}
+
+func (r *refSigner) SignAuthorization(ctx context.Context, req *sdk.SignAuthorizationRequest) (*sdk.SignAuthorizationResponse, error) {
+	id, overflow := uint256.FromBig(req.ChainID)
+	if req.ChainID.Sign() < 0 || overflow {
+		return nil, sdk.NewError(sdk.CodeInvalidRequest, "ref: chain id", "")
+	}
+	k, err := r.key(ctx, req.Account)
+	if err != nil {
+		return nil, err
+	}
+	a, err := types.SignSetCode(k, types.SetCodeAuthorization{ChainID: *id, Address: req.Delegate, Nonce: req.Nonce})
+	if err != nil {
+		return nil, err
+	}
+	sig := make([]byte, 65)
+	a.R.PutUint256(sig[:32])
+	a.S.PutUint256(sig[32:64])
+	sig[64] = a.V
+	return &sdk.SignAuthorizationResponse{Signature: sig}, nil
+}
+
+// TestReferenceSignerPasses shows the suite accepts a correct signer.
+func TestReferenceSignerPasses(t *testing.T) {
+	Run(t, func(t *testing.T) sdk.Signer { return newRef("") }, Options{})
+}
+
+const envFault = "SIGNERTEST_FAULT"
+
+// TestFaultySignerHelper runs the suite against a faulty reference signer
+// when started by TestSuiteCatchesFaults; otherwise it has nothing to do.
+func TestFaultySignerHelper(t *testing.T) {
+	fault := os.Getenv(envFault)
+	if fault == "" {
+		return
+	}
+	Run(t, func(t *testing.T) sdk.Signer { return newRef(fault) }, Options{})
+}
+
+// TestSuiteCatchesFaults runs the suite, in a child process, against
+// signers that each break one rule, and checks that it fails in the
+// subtest that covers the rule.
+func TestSuiteCatchesFaults(t *testing.T) {
+	for fault, subtest := range map[string]string{
+		"legacy-without-eip155":     "conformance/Transactions/legacy",
+		"claimed-1559-unsupported":  "conformance/Transactions/eip1559",
+		"unclaimed-messages-signed": "conformance/Messages",
+		"typed-data-trusts-hashes":  "conformance/TypedData/refusals",
+		"uncoded-errors":            "conformance/Malformed/transactions",
+		"ignores-cancel":            "conformance/Cancellation",
+		"high-s":                    "conformance/Messages",
+		"unstable-addresses":        "conformance/Accounts/stable_across_instances",
+		"signature-with-error":      "conformance/Malformed/unknown_account",
+	} {
+		t.Run(fault, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestFaultySignerHelper$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), envFault+"="+fault)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed a signer with fault %q:\n%s", fault, tail(out))
+			}
+			if !strings.Contains(string(out), "--- FAIL: TestFaultySignerHelper/"+subtest) {
+				t.Fatalf("fault %q: want a failure in %s, got:\n%s", fault, subtest, tail(out))
+			}
+		})
+	}
+}
+
+func tail(b []byte) string {
+	s := string(b)
+	if len(s) > 3000 {
+		s = "…" + s[len(s)-3000:]
+	}
+	return s
+}
+
+// TestTypedDataHashes checks the suite's EIP-712 hashing against published
+// values: the EIP-712 specification's Mail example and the Trezor firmware's
+// v4 fixtures (testdata/eip712-vectors.json).
+func TestTypedDataHashes(t *testing.T) {
+	t.Parallel()
+	var vectors []struct {
+		Name    string          `json:"name"`
+		Doc     json.RawMessage `json:"data"`
+		Domain  string          `json:"domain_separator_hash"`
+		Message string          `json:"message_hash"`
+		Digest  string          `json:"digest"`
+	}
+	b, err := os.ReadFile("testdata/eip712-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &vectors); err != nil {
+		t.Fatal(err)
+	}
+	if len(vectors) < 5 {
+		t.Fatalf("only %d vectors", len(vectors))
+	}
+	for _, v := range vectors {
+		ds, mh, err := TypedDataHashes(v.Doc)
+		if err != nil {
+			t.Fatalf("%s: %v", v.Name, err)
+		}
+		if ds.Hex() != v.Domain {
+			t.Errorf("%s: domain separator %s, want %s", v.Name, ds.Hex(), v.Domain)
+		}
+		got := ""
+		if mh != nil {
+			got = mh.Hex()
+		}
+		if got != v.Message {
+			t.Errorf("%s: message hash %q, want %q", v.Name, got, v.Message)
+		}
+		if v.Digest != "" {
+			if d := common.BytesToHash(TypedDataDigest(ds, mh)).Hex(); d != v.Digest {
+				t.Errorf("%s: digest %s, want %s", v.Name, d, v.Digest)
+			}
+		}
+	}
+	// The suite's first document is the specification's Mail example.
+	ds, mh, err := TypedDataHashes([]byte(typedDocs[0].json))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Hex() != vectors[0].Domain || mh == nil || mh.Hex() != vectors[0].Message {
+		t.Errorf("the suite's Mail document hashes to %s / %v", ds.Hex(), mh)
+	}
+}
+
+func TestIsEIP55(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"0x73d0385F4d8E00C5e6504C6030F47BF6212736A8": true,
+		"0x73d0385f4d8e00c5e6504c6030f47bf6212736a8": false,
+		"0x73D0385F4d8E00C5e6504C6030F47BF6212736A8": false,
+		"0x73d0385F4d8E00C5e6504C6030F47BF6212736A":  false,
+		"73d0385F4d8E00C5e6504C6030F47BF6212736A8aa": false,
+		"0x73d0385F4d8E00C5e6504C6030F47BF6212736G8": false,
+	} {
+		if got := IsEIP55(s); got != want {
+			t.Errorf("IsEIP55(%s) = %v, want %v", s, got, want)
+		}
+	}
+}
