@@ -310,6 +310,15 @@ func (e *Emulator) delivered(r reply) {
 	}
 }
 
+// undelivered takes back a signature whose reply could not be sent.
+func (e *Emulator) undelivered(r reply) {
+	if r.signed {
+		e.ctl.Lock()
+		e.signatures--
+		e.ctl.Unlock()
+	}
+}
+
 // process handles one APDU. ctx ends when the host goes away; a flow waiting
 // for the user then stops without signing.
 func (e *Emulator) process(ctx context.Context, apdu []byte) reply {

@@ -115,10 +115,11 @@ func (e *Emulator) serveSpeculos(c net.Conn) {
 		out := make([]byte, 4, 4+len(r.data)+2)
 		binary.BigEndian.PutUint32(out, uint32(len(r.data)))
 		out = append(out, r.bytes()...)
+		e.delivered(r) // before the write: the host may act on the reply at once
 		if _, err := c.Write(out); err != nil {
+			e.undelivered(r)
 			return
 		}
-		e.delivered(r)
 	}
 }
 
@@ -199,12 +200,13 @@ func (e *Emulator) ServeHID(c net.Conn) error {
 		if err != nil {
 			return err
 		}
+		e.delivered(r) // before the write: the host may act on the reply at once
 		for _, f := range frames {
 			if _, err := c.Write(f); err != nil {
+				e.undelivered(r)
 				return err
 			}
 		}
-		e.delivered(r)
 	}
 }
 
