@@ -107,7 +107,7 @@ func ParseDerivation(s string) (Derivation, error) {
 func (d Derivation) PathFor(index uint32) (Path, error) {
 	if index >= hardened {
 		return nil, sdk.NewError(sdk.CodeInvalidDerivationPath,
-			fmt.Sprintf("ledger: account index %d is not below 2^31", index), "")
+			fmt.Sprintf("ledger: account index %d is not below 2^31", index), "account indices run from 0 to 2147483647")
 	}
 	switch d {
 	case DerivationLive:
