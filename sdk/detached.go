@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -455,11 +454,15 @@ func Reattach(ctx context.Context, info *ReattachInfo, opts PluginOptions) (*Plu
 			return nil, &Error{Code: CodeCanceled, Message: "reattach canceled", Err: ctx.Err()}
 		}
 		if status.Code(err) == codes.Unavailable {
-			var pe *fs.PathError
-			if errors.As(err, &pe) || !processAlive(info.Pid) {
+			if _, serr := os.Stat(info.Address); serr != nil || !processAlive(info.Pid) {
 				return nil, notRunning("its socket is gone")
 			}
-			return nil, &Error{Code: CodePluginNotRunning, Message: fmt.Sprintf("detached signer %s: cannot connect: %s", name, cleanText(status.Convert(err).Message())), Hint: "start it again (e.g. mm wallet unlock)", Err: err}
+			return nil, &Error{
+				Code:    CodePluginProtocolError,
+				Message: fmt.Sprintf("detached signer %s refused the connection: %s", name, cleanText(status.Convert(err).Message())),
+				Hint:    "the reattach information does not match the running signer; start it again",
+				Err:     err,
+			}
 		}
 		return nil, c.callErr(ctx, "Status", err)
 	}

@@ -1,0 +1,96 @@
+package sdk_test
+
+import (
+	"context"
+	"os/exec"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/mm-wallet/mm/sdk"
+)
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+type launcher func(context.Context, *exec.Cmd, sdk.PluginOptions) (*sdk.PluginClient, error)
+
+// launchToFirstSignature times spawn, handshake, mutual TLS and the first
+// signature; closing the plugin is not timed.
+func launchToFirstSignature(b *testing.B, l launcher) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	req := &sdk.SignMessageRequest{Account: account(), Message: []byte("first signature")}
+	start := time.Now()
+	c, err := l(ctx, exec.Command(testPlugin), sdk.PluginOptions{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := c.SignMessage(ctx, req)
+	d := time.Since(start)
+	if err != nil || len(r.Signature) != 65 {
+		b.Fatalf("first signature: %v", err)
+	}
+	c.Close()
+	return d
+}
+
+// BenchmarkPluginLaunch: plugin launch to first signature (target: median
+// ≤ 10 ms), beside go-plugin's default AutoMTLS launch of the same plugin,
+// alternating in the same run.
+func BenchmarkPluginLaunch(b *testing.B) {
+	ours := make([]time.Duration, 0, b.N)
+	base := make([]time.Duration, 0, b.N)
+	for i := 0; i < b.N; i++ {
+		ours = append(ours, launchToFirstSignature(b, sdk.Launch))
+		base = append(base, launchToFirstSignature(b, sdk.LaunchAutoMTLS))
+	}
+	m, mb := median(ours), median(base)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(m)/1e6, "ms/launch-median")
+	b.ReportMetric(float64(mb)/1e6, "ms/automtls-launch-median")
+	b.ReportMetric(float64(m)/float64(mb), "launch/automtls")
+}
+
+// BenchmarkWarmSignature: signature round trip through a running plugin
+// (target: median ≤ 150 µs), beside the same signer in process, in the same
+// run.
+func BenchmarkWarmSignature(b *testing.B) {
+	c := launch(b, sdk.PluginOptions{Name: "bench"})
+	ctx := context.Background()
+	req := &sdk.SignMessageRequest{Account: account(), Message: []byte("a warm signature")}
+	for i := 0; i < 20; i++ { // connection and caches warm
+		if _, err := c.SignMessage(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	warm := make([]time.Duration, 0, b.N)
+	inproc := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := c.SignMessage(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		warm = append(warm, time.Since(start))
+		start = time.Now()
+		if _, err := local.SignMessage(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		inproc = append(inproc, time.Since(start))
+	}
+	m, mi := median(warm), median(inproc)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(m)/1e3, "µs/warm-median")
+	b.ReportMetric(float64(mi)/1e3, "µs/inprocess-median")
+	b.ReportMetric(float64(m)/float64(mi), "warm/inprocess")
+}
