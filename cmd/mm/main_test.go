@@ -21,7 +21,7 @@ import (
 // on PATH that re-executes this binary into run(), so the scripts drive the
 // real command line without a pre-built binary.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupM{m}, map[string]func(){
 		"mm": func() { os.Exit(run()) },
 		// mm-status N args… runs mm and fails unless it exits with status N.
 		"mm-status": func() {
@@ -46,6 +46,17 @@ func TestMain(m *testing.M) {
 			os.Exit(0)
 		},
 	})
+}
+
+// cleanupM removes the state templates after the tests.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	if templatesRoot != "" {
+		os.RemoveAll(templatesRoot)
+	}
+	return code
 }
 
 // TestScripts runs testdata/script/*.txtar, each with a fresh MM_HOME.
@@ -75,6 +86,11 @@ func scriptParams(dir string) testscript.Params {
 			"unchanged": cmdUnchanged,
 			"jsonfield": cmdJSONField,
 			"nosecret":  cmdNoSecret,
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
+			},
 		},
 	}
 }

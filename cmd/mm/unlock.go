@@ -108,16 +108,9 @@ func (a *app) startUnlocked(ctx context.Context, s *session, ttl time.Duration) 
 	if err != nil {
 		return nil, nil, err
 	}
-	var stderr *os.File
-	if a.verbose {
-		if f, ok := a.stderr.(*os.File); ok {
-			stderr = f
-		}
-	}
+	// The detached signer outlives this process: it gets no stderr of ours
+	// (a pipe would keep whoever reads our output waiting until it exits).
 	opts := sdk.PluginOptions{Name: s.Signer, Checksum: checksum}
-	if stderr != nil {
-		opts.Stderr = stderr
-	}
 	info, err := sdk.StartDetached(ctx, cmd, sdk.DetachedOptions{TTL: ttl}, opts)
 	if err != nil {
 		return nil, nil, err
