@@ -357,7 +357,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		{"wallet", "password", "change", "--verbose"},
 		{"wallet", "sign-message", "--message", "x", "--chain-id", "1", "--verbose"}, // wrong password now
 		{"init", "--wallet", "byok", "--mode", "guard", "--verbose"},                 // ALREADY_INITIALIZED
-		{"config", "get", "--verbose", "--password", password},                     // refused
+		{"config", "get", "--verbose", "--password", password},                       // refused
 	}
 	for _, s := range steps {
 		e := env
