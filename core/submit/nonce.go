@@ -45,16 +45,18 @@ type Nonces struct {
 	Now func() time.Time
 }
 
-type reservation struct {
+// Reservation is a nonce handed out and not yet committed or released.
+type Reservation struct {
 	Nonce uint64    `json:"nonce"`
 	PID   int       `json:"pid"`
 	Host  string    `json:"host,omitempty"`
 	At    time.Time `json:"at"`
 }
 
-type ledger struct {
+// Ledger is the nonce ledger of one (chain, account).
+type Ledger struct {
 	Next        uint64        `json:"next"`
-	Reserved    []reservation `json:"reserved"`
+	Reserved    []Reservation `json:"reserved"`
 	Released    []uint64      `json:"released"`
 	CommittedAt time.Time     `json:"committedAt"`
 }
@@ -79,7 +81,7 @@ func (l *Lease) Commit(ctx context.Context) error {
 		return nil
 	}
 	l.done = true
-	var led ledger
+	var led Ledger
 	return l.m.Store.UpdateJSON(ctx, l.name, &led, func() error {
 		led.Reserved = dropReservation(led.Reserved, l.nonce)
 		led.CommittedAt = l.m.now()
@@ -93,7 +95,7 @@ func (l *Lease) Release(ctx context.Context) error {
 		return nil
 	}
 	l.done = true
-	var led ledger
+	var led Ledger
 	return l.m.Store.UpdateJSON(ctx, l.name, &led, func() error {
 		led.Reserved = dropReservation(led.Reserved, l.nonce)
 		release(&led, l.nonce)
@@ -110,7 +112,7 @@ func (m *Nonces) Reserve(ctx context.Context, chainID *big.Int, from common.Addr
 	name := ledgerName(chainID, from)
 	host, _ := os.Hostname()
 	now := m.now()
-	var led ledger
+	var led Ledger
 	var got uint64
 	err = m.Store.UpdateJSON(ctx, name, &led, func() error {
 		// Reservations of processes that are gone will never be committed.
@@ -145,7 +147,7 @@ func (m *Nonces) Reserve(ctx context.Context, chainID *big.Int, from common.Addr
 			got = led.Next
 			led.Next++
 		}
-		led.Reserved = append(led.Reserved, reservation{Nonce: got, PID: os.Getpid(), Host: host, At: now})
+		led.Reserved = append(led.Reserved, Reservation{Nonce: got, PID: os.Getpid(), Host: host, At: now})
 		return nil
 	})
 	if err != nil {
@@ -156,7 +158,7 @@ func (m *Nonces) Reserve(ctx context.Context, chainID *big.Int, from common.Addr
 
 // release puts n back: the ledger's end shrinks when n is its last nonce,
 // otherwise n waits in the pool for the next reservation.
-func release(led *ledger, n uint64) {
+func release(led *Ledger, n uint64) {
 	if n >= led.Next {
 		return
 	}
@@ -169,7 +171,7 @@ func release(led *ledger, n uint64) {
 	}
 }
 
-func reservedAt(rs []reservation, n uint64) bool {
+func reservedAt(rs []Reservation, n uint64) bool {
 	for _, r := range rs {
 		if r.Nonce == n {
 			return true
@@ -178,8 +180,8 @@ func reservedAt(rs []reservation, n uint64) bool {
 	return false
 }
 
-func dropReservation(rs []reservation, n uint64) []reservation {
-	return slices.DeleteFunc(rs, func(r reservation) bool { return r.Nonce == n })
+func dropReservation(rs []Reservation, n uint64) []Reservation {
+	return slices.DeleteFunc(rs, func(r Reservation) bool { return r.Nonce == n })
 }
 
 func ledgerName(chainID *big.Int, from common.Address) string {
@@ -205,4 +207,14 @@ func (m *Nonces) leaseTTL() time.Duration {
 		return m.LeaseTTL
 	}
 	return time.Hour
+}
+
+// Inspect returns the ledger of (chainID, from) as stored (a zero Ledger
+// when there is none yet).
+func (m *Nonces) Inspect(chainID *big.Int, from common.Address) (*Ledger, error) {
+	var led Ledger
+	if _, err := m.Store.ReadJSON(ledgerName(chainID, from), &led); err != nil {
+		return nil, err
+	}
+	return &led, nil
 }
