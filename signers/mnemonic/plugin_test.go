@@ -2,9 +2,12 @@ package mnemonic
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,4 +139,86 @@ func BenchmarkPluginSignMessage(b *testing.B) {
 	b.ReportMetric(float64(in.Nanoseconds())/1000, "baseline-in-process-µs/sig")
 	b.ReportMetric(float64(p-in)/1000, "wire-overhead-µs")
 	b.ReportMetric(0, "ns/op")
+}
+
+// TestManageThroughPlugin imports an encrypted mnemonic and changes its
+// password through a plugin process, the way mm init and mm wallet
+// password do: the secrets travel only through the prompter callback, and
+// none of them appears in anything the plugin writes.
+func TestManageThroughPlugin(t *testing.T) {
+	t.Parallel()
+	keyFile := filepath.Join(t.TempDir(), "mnemonic")
+	var stderr lockedBuffer
+	launch := func(p sdk.Prompter) *sdk.PluginClient {
+		c, err := sdk.Launch(context.Background(), pluginCommand(t), sdk.PluginOptions{Name: "byok", Prompter: p, Stderr: &stderr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Settings: map[string]string{SettingKeyFile: keyFile, SettingScryptWorkFactor: testWorkFactor}}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	var texts []string
+	record := func(res *sdk.ManageResponse, err error) *sdk.ManageResponse {
+		if err != nil {
+			texts = append(texts, err.Error())
+		}
+		if res != nil {
+			for k, v := range res.Result {
+				texts = append(texts, k+"="+v)
+			}
+		}
+		return res
+	}
+	c := launch(signertest.Secrets{sdk.SecretMnemonic: fixtureMnemonic, sdk.SecretNewPassword: testPassword})
+	res := record(c.Manage(context.Background(), &sdk.ManageRequest{Op: OpImport, Params: map[string]string{"encrypt": "true"}}))
+	if res == nil || res.Result["address"] != fixtureAddress0(t).Hex() || res.Result["encrypted"] != "true" {
+		t.Fatalf("import through the plugin: %+v", res)
+	}
+	_, err := c.Manage(context.Background(), &sdk.ManageRequest{Op: OpImport})
+	record(nil, err)
+	if !errors.Is(err, &sdk.Error{Code: CodeMnemonicExists}) {
+		t.Fatalf("second import: %v, want MNEMONIC_EXISTS across the wire", err)
+	}
+	// A new process: wrong password, then change it with the right one.
+	d := launch(signertest.Secrets{sdk.SecretPassword: otherPassword})
+	_, err = d.Accounts(context.Background(), &sdk.AccountsRequest{Indices: []uint32{0}})
+	record(nil, err)
+	if !errors.Is(err, sdk.ErrWrongPassword) {
+		t.Fatalf("wrong password through the plugin: %v", err)
+	}
+	e := launch(signertest.Secrets{sdk.SecretPassword: testPassword, sdk.SecretNewPassword: otherPassword})
+	record(e.Manage(context.Background(), &sdk.ManageRequest{Op: OpChangePassword}))
+	f := launch(signertest.Secrets{sdk.SecretPassword: otherPassword})
+	acc, err := f.Accounts(context.Background(), &sdk.AccountsRequest{Indices: []uint32{0}})
+	if err != nil || acc.Accounts[0].Address != fixtureAddress0(t) {
+		t.Fatalf("after change-password: %v %v", acc, err)
+	}
+	texts = append(texts, stderr.String())
+	for _, secret := range []string{fixtureMnemonic, testPassword, otherPassword} {
+		for _, s := range texts {
+			if strings.Contains(s, secret) {
+				t.Fatalf("a secret appears in %q", s)
+			}
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
