@@ -97,9 +97,11 @@ type Emulator struct {
 	signatures      int
 
 	dev  sync.Mutex // one APDU at a time, like the device
-	tx   txState
+	tx   txState    // the flow registers of the connection being served
 	msg  msgState
 	e712 *eip712State
+	gen  uint64 // bumped when the app closes: every saved flow is dropped
+	own  flows  // flows of direct Exchange calls
 
 	srv servers
 }
@@ -163,7 +165,7 @@ func (e *Emulator) SetAppOpen(open bool) {
 	e.appOpen = open
 	e.ctl.Unlock()
 	e.dev.Lock()
-	e.resetFlows()
+	e.gen++
 	e.dev.Unlock()
 }
 
@@ -293,7 +295,7 @@ var ErrUnplugged = errors.New("ledger emulator: device unplugged")
 // status word, as the device would send it. It is the core that Listen and
 // PipeHID serve; tests may call it directly.
 func (e *Emulator) Exchange(apdu []byte) ([]byte, error) {
-	r := e.process(context.Background(), apdu)
+	r := e.process(context.Background(), &e.own, apdu)
 	if r.drop {
 		return nil, ErrUnplugged
 	}
@@ -319,11 +321,27 @@ func (e *Emulator) undelivered(r reply) {
 	}
 }
 
-// process handles one APDU. ctx ends when the host goes away; a flow waiting
-// for the user then stops without signing.
-func (e *Emulator) process(ctx context.Context, apdu []byte) reply {
+// flows is the multi-APDU state (a transaction, message or EIP-712 document
+// being streamed) of one connection. A real device has a single set, so two
+// programs interleaving their APDUs would corrupt each other's flows; the
+// emulator keeps one per connection so that test processes can share it.
+type flows struct {
+	tx   txState
+	msg  msgState
+	e712 *eip712State
+	gen  uint64
+}
+
+// process handles one APDU within the connection's flows f. ctx ends when the
+// host goes away; a flow waiting for the user then stops without signing.
+func (e *Emulator) process(ctx context.Context, f *flows, apdu []byte) reply {
 	e.dev.Lock()
 	defer e.dev.Unlock()
+	if f.gen != e.gen {
+		*f = flows{gen: e.gen}
+	}
+	e.tx, e.msg, e.e712 = f.tx, f.msg, f.e712
+	defer func() { f.tx, f.msg, f.e712 = e.tx, e.msg, e.e712 }()
 	e.ctl.Lock()
 	if e.disconnectAfter > 0 {
 		e.disconnectAfter--

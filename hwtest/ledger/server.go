@@ -95,6 +95,7 @@ func (e *Emulator) Serve(l net.Listener) error {
 // serveSpeculos answers one client: uint32 length + APDU in, uint32 data
 // length + data + status word out.
 func (e *Emulator) serveSpeculos(c net.Conn) {
+	var f flows
 	var hdr [4]byte
 	for {
 		if _, err := io.ReadFull(c, hdr[:]); err != nil {
@@ -108,7 +109,7 @@ func (e *Emulator) serveSpeculos(c net.Conn) {
 		if _, err := io.ReadFull(c, apdu); err != nil {
 			return
 		}
-		r := e.processWatching(c, apdu)
+		r := e.processWatching(c, &f, apdu)
 		if r.drop {
 			return
 		}
@@ -126,7 +127,7 @@ func (e *Emulator) serveSpeculos(c net.Conn) {
 // processWatching processes apdu while watching c: if the host goes away
 // during an on-device review, the review is abandoned unsigned. The protocol
 // is strictly request/reply, so the host sends nothing while it waits.
-func (e *Emulator) processWatching(c net.Conn, apdu []byte) reply {
+func (e *Emulator) processWatching(c net.Conn, f *flows, apdu []byte) reply {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
@@ -138,7 +139,7 @@ func (e *Emulator) processWatching(c net.Conn, apdu []byte) reply {
 			cancel()
 		}
 	}()
-	r := e.process(ctx, apdu)
+	r := e.process(ctx, f, apdu)
 	stopping.Store(true)
 	_ = c.SetReadDeadline(time.Unix(1, 0))
 	<-done
@@ -170,6 +171,7 @@ func (e *Emulator) PipeHID() net.Conn {
 // ServeHID answers Ledger HID framing on c (64-byte reports back to back)
 // until c fails.
 func (e *Emulator) ServeHID(c net.Conn) error {
+	var fl flows
 	report := make([]byte, transport.LedgerReportSize)
 	for {
 		dec := transport.LedgerFrameDecoder{Channel: transport.LedgerChannel}
@@ -192,7 +194,7 @@ func (e *Emulator) ServeHID(c net.Conn) error {
 		if len(apdu) > maxAPDU {
 			return fmt.Errorf("ledger emulator: APDU of %d bytes", len(apdu))
 		}
-		r := e.processWatching(c, apdu)
+		r := e.processWatching(c, &fl, apdu)
 		if r.drop {
 			return ErrUnplugged
 		}

@@ -45,11 +45,9 @@ const (
 // Signer is the Ledger Ethereum-app signer. Every call opens the device,
 // checks which app is open and its version, does its work and closes the
 // device again, so an app opened or closed between calls (which makes a
-// Ledger re-enumerate on USB) is always seen. Calls are serialised: a Ledger
-// answers one command at a time.
+// Ledger re-enumerate on USB) is always seen. Calls on one device are
+// serialised across the process: a Ledger answers one command at a time.
 type Signer struct {
-	mu sync.Mutex // held for the duration of a device session
-
 	cfgMu      sync.RWMutex
 	uri        string
 	derivation Derivation
@@ -131,9 +129,9 @@ func (s *Signer) session(ctx context.Context, what string, fn func(d *Device, cf
 	if err := ctx.Err(); err != nil {
 		return &sdk.Error{Code: sdk.CodeCanceled, Message: "ledger: " + what + ": canceled; nothing was signed", Err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	uri, _ := s.config()
+	unlock := lockDevice(uri)
+	defer unlock()
 	d, err := Open(ctx, uri)
 	if err != nil {
 		return err
@@ -144,6 +142,18 @@ func (s *Signer) session(ctx context.Context, what string, fn func(d *Device, cf
 		return err
 	}
 	return fn(d, cfg)
+}
+
+// deviceLocks serialises sessions on one device across every Signer of the
+// process: a Ledger has a single set of flow registers, so two signers
+// interleaving their APDUs would corrupt each other's transactions.
+var deviceLocks sync.Map // URI → *sync.Mutex
+
+func lockDevice(uri string) func() {
+	m, _ := deviceLocks.LoadOrStore(uri, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // checkApp asks the OS which app is open (the dashboard answers "BOLOS"),
@@ -369,7 +379,7 @@ func signingPayload(req *sdk.SignTransactionRequest) (*types.Transaction, []byte
 		return tx, payload, len(idEnc) + 2, nil
 	case types.AccessListTxType, types.DynamicFeeTxType, types.SetCodeTxType:
 		if tx.ChainId().Cmp(req.ChainID) != 0 {
-			return nil, nil, 0, sdk.NewError(sdk.CodeInvalidRequest,
+			return nil, nil, 0, sdk.NewError(sdk.CodeInvalidTransaction,
 				fmt.Sprintf("ledger: sign tx: the transaction is for chain %s, the request for chain %s", tx.ChainId(), req.ChainID),
 				"build the transaction for the chain you sign for")
 		}
