@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/math"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 
@@ -77,6 +79,14 @@ func hashTypedData(data []byte) (domain common.Hash, message *common.Hash, err e
 	}
 	if err := exactNumbers(doc.Message); err != nil {
 		return common.Hash{}, nil, invalidTypedData(err.Error())
+	}
+	if err := checkSignedInts(doc.Types, "EIP712Domain", doc.Domain, 0); err != nil {
+		return common.Hash{}, nil, invalidTypedData("domain: " + err.Error())
+	}
+	if doc.PrimaryType != "EIP712Domain" {
+		if err := checkSignedInts(doc.Types, doc.PrimaryType, doc.Message, 0); err != nil {
+			return common.Hash{}, nil, invalidTypedData("message: " + err.Error())
+		}
 	}
 	td := apitypes.TypedData{
 		Types:       doc.Types,
@@ -159,6 +169,74 @@ func exactInt(n json.Number) (*big.Int, error) {
 		return nil, errors.New("a number does not parse")
 	}
 	return b, nil
+}
+
+// maxTypeDepth bounds struct nesting, so a hostile document cannot make
+// the checks below recurse without end.
+const maxTypeDepth = 64
+
+// checkSignedInts refuses intN values outside [-2^(N-1), 2^(N-1)-1]:
+// apitypes only checks their bit length, so it would sign int8 values such
+// as 128 or -200, which no contract can produce. Unsigned ranges, and
+// every other check, are left to apitypes.
+func checkSignedInts(types apitypes.Types, typ string, v any, depth int) error {
+	if depth > maxTypeDepth {
+		return errors.New("structs nest too deeply")
+	}
+	if i := strings.LastIndexByte(typ, '['); i > 0 && strings.HasSuffix(typ, "]") {
+		items, ok := v.([]any)
+		if !ok {
+			return nil // apitypes reports the mismatch
+		}
+		for _, it := range items {
+			if err := checkSignedInts(types, typ[:i], it, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if fields, ok := types[typ]; ok {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		for _, f := range fields {
+			if err := checkSignedInts(types, f.Type, m[f.Name], depth+1); err != nil {
+				return fmt.Errorf("%s: %w", f.Name, err)
+			}
+		}
+		return nil
+	}
+	if !strings.HasPrefix(typ, "int") {
+		return nil
+	}
+	bits := 256
+	if typ != "int" {
+		n, err := strconv.Atoi(typ[3:])
+		if err != nil || n < 8 || n > 256 || n%8 != 0 {
+			return nil // apitypes refuses the type
+		}
+		bits = n
+	}
+	var b *big.Int
+	switch x := v.(type) {
+	case *big.Int:
+		b = x
+	case string:
+		var ok bool
+		if b, ok = math.ParseBig256(x); !ok {
+			if b, ok = new(big.Int).SetString(x, 10); !ok {
+				return nil // apitypes reports it
+			}
+		}
+	default:
+		return nil
+	}
+	limit := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
+	if b.Cmp(limit) >= 0 || b.Cmp(new(big.Int).Neg(limit)) < 0 {
+		return fmt.Errorf("%s is out of range for %s", clip(b.String(), 80), typ)
+	}
+	return nil
 }
 
 func invalidTypedData(why string) *sdk.Error {
