@@ -166,6 +166,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	ethConf.Miner.GasPrice = big.NewInt(1)
 	ethConf.Miner.PendingFeeRecipient = faucet
 	ethConf.TxPool.NoLocals = true
+	// No log index: eth_getLogs still works (unindexed), and sealing a block
+	// per transaction stays cheap.
+	ethConf.LogNoHistory = true
 	ethConf.TxPool.AccountSlots = 1024
 	ethConf.TxPool.GlobalSlots = 16384
 	ethConf.TxPool.AccountQueue = 1024

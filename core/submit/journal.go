@@ -51,7 +51,7 @@ type Entry struct {
 }
 
 // Journal keeps one file per transaction (journal/<hash>.json) in the state
-// folder, written atomically under one journal lock.
+// folder, each written atomically under a lock.
 type Journal struct {
 	Store *state.Store
 }
@@ -84,7 +84,15 @@ func (j *Journal) Get(_ context.Context, h common.Hash) (*Entry, error) {
 // Update runs fn on the entry for h (a zero Entry when there is none) under
 // the journal lock and saves it if fn returns nil.
 func (j *Journal) Update(ctx context.Context, h common.Hash, fn func(*Entry) error) error {
-	unlock, err := j.Store.Lock(ctx, journalDir)
+	// Entries are separate files; 16 lock stripes let writers of different
+	// entries proceed in parallel while updates of one entry serialize.
+	stripe := journalDir + "/stripe-" + strings.ToLower(h.Hex())[2:3]
+	punlock, err := procLock(ctx, j.Store, stripe)
+	if err != nil {
+		return err
+	}
+	defer punlock()
+	unlock, err := j.Store.Lock(ctx, stripe)
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,14 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/mm-wallet/mm/core"
 	"github.com/mm-wallet/mm/core/state"
+	"github.com/mm-wallet/mm/sdk"
 )
 
 // NonceSource tells the node's view of an account's next nonce, counting
@@ -81,12 +83,8 @@ func (l *Lease) Commit(ctx context.Context) error {
 		return nil
 	}
 	l.done = true
-	var led Ledger
-	return l.m.Store.UpdateJSON(ctx, l.name, &led, func() error {
-		led.Reserved = dropReservation(led.Reserved, l.nonce)
-		led.CommittedAt = l.m.now()
-		return nil
-	})
+	_, err := l.m.apply(ctx, l.name, &op{kind: opCommit, nonce: l.nonce})
+	return err
 }
 
 // Release returns the nonce: the next reservation gets it, so no gap forms.
@@ -95,12 +93,8 @@ func (l *Lease) Release(ctx context.Context) error {
 		return nil
 	}
 	l.done = true
-	var led Ledger
-	return l.m.Store.UpdateJSON(ctx, l.name, &led, func() error {
-		led.Reserved = dropReservation(led.Reserved, l.nonce)
-		release(&led, l.nonce)
-		return nil
-	})
+	_, err := l.m.apply(ctx, l.name, &op{kind: opRelease, nonce: l.nonce})
+	return err
 }
 
 // Reserve takes the next nonce for from on chainID.
@@ -110,50 +104,158 @@ func (m *Nonces) Reserve(ctx context.Context, chainID *big.Int, from common.Addr
 		return nil, core.Wrapf(err, "submit: nonce: pending nonce of %s", from.Hex())
 	}
 	name := ledgerName(chainID, from)
-	host, _ := os.Hostname()
-	now := m.now()
-	var led Ledger
-	var got uint64
-	err = m.Store.UpdateJSON(ctx, name, &led, func() error {
-		// Reservations of processes that are gone will never be committed.
-		kept := led.Reserved[:0]
-		for _, r := range led.Reserved {
-			if (r.Host == host && !processAlive(r.PID)) || now.Sub(r.At) > m.leaseTTL() {
-				release(&led, r.Nonce)
-				continue
-			}
-			kept = append(kept, r)
-		}
-		led.Reserved = kept
-		// Reconcile with the node.
-		switch {
-		case pending > led.Next:
-			led.Next = pending
-		case pending < led.Next && len(led.Reserved) == 0 && now.Sub(led.CommittedAt) > m.grace():
-			led.Next = pending
-		}
-		rel := led.Released[:0]
-		for _, n := range led.Released {
-			if n >= pending && n < led.Next {
-				rel = append(rel, n)
-			}
-		}
-		led.Released = rel
-		if len(led.Released) > 0 {
-			slices.Sort(led.Released)
-			got = led.Released[0]
-			led.Released = led.Released[1:]
-		} else {
-			got = led.Next
-			led.Next++
-		}
-		led.Reserved = append(led.Reserved, Reservation{Nonce: got, PID: os.Getpid(), Host: host, At: now})
-		return nil
-	})
+	got, err := m.apply(ctx, name, &op{kind: opReserve, pending: pending})
 	if err != nil {
 		return nil, core.Wrapf(err, "submit: nonce ledger")
 	}
 	return &Lease{m: m, name: name, nonce: got}, nil
+}
+
+type opKind int
+
+const (
+	opReserve opKind = iota
+	opCommit
+	opRelease
+)
+
+type op struct {
+	kind    opKind
+	nonce   uint64 // commit, release: the nonce; reserve: the result
+	pending uint64 // reserve: the node's pending nonce
+	err     error
+	done    chan struct{}
+}
+
+// batch is the queue of ledger operations of one ledger file in this
+// process. Operations that arrive while a write is in flight are applied
+// together in the next write (group commit): one locked, fsynced write
+// serves many goroutines, and the file lock still serializes processes.
+type batch struct {
+	mu      sync.Mutex
+	queue   []*op
+	running bool
+}
+
+var batches sync.Map // ledger path → *batch
+
+// apply queues o and waits until a ledger write that includes it is done.
+func (m *Nonces) apply(ctx context.Context, name string, o *op) (uint64, error) {
+	o.done = make(chan struct{})
+	v, _ := batches.LoadOrStore(m.Store.Path(name), &batch{})
+	b := v.(*batch)
+	b.mu.Lock()
+	b.queue = append(b.queue, o)
+	if !b.running {
+		b.running = true
+		go m.drain(context.WithoutCancel(ctx), name, b)
+	}
+	b.mu.Unlock()
+	select {
+	case <-o.done:
+		return o.nonce, o.err
+	case <-ctx.Done():
+		// The operation still completes in the background; a reserved nonce
+		// is then released so it does not leak.
+		go func() {
+			<-o.done
+			if o.kind == opReserve && o.err == nil {
+				_, _ = m.apply(context.Background(), name, &op{kind: opRelease, nonce: o.nonce})
+			}
+		}()
+		return 0, sdk.Errorf(sdk.CodeCanceled, "submit: nonce ledger: %w", ctx.Err())
+	}
+}
+
+func (m *Nonces) drain(ctx context.Context, name string, b *batch) {
+	for {
+		b.mu.Lock()
+		ops := b.queue
+		b.queue = nil
+		if len(ops) == 0 {
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := m.write(wctx, name, ops)
+		cancel()
+		for _, o := range ops {
+			if err != nil {
+				o.err = err
+			}
+			close(o.done)
+		}
+	}
+}
+
+// write applies ops to the ledger in one locked read-modify-write.
+func (m *Nonces) write(ctx context.Context, name string, ops []*op) error {
+	host, _ := os.Hostname()
+	now := m.now()
+	var led Ledger
+	return m.Store.UpdateJSON(ctx, name, &led, func() error {
+		var pending uint64
+		reserving := false
+		for _, o := range ops {
+			if o.kind == opReserve {
+				reserving = true
+				pending = max(pending, o.pending)
+			}
+		}
+		if reserving {
+			m.reconcile(&led, pending, host, now)
+		}
+		for _, o := range ops {
+			switch o.kind {
+			case opCommit:
+				led.Reserved = dropReservation(led.Reserved, o.nonce)
+				led.CommittedAt = now
+			case opRelease:
+				led.Reserved = dropReservation(led.Reserved, o.nonce)
+				release(&led, o.nonce)
+			case opReserve:
+				if len(led.Released) > 0 {
+					slices.Sort(led.Released)
+					o.nonce = led.Released[0]
+					led.Released = led.Released[1:]
+				} else {
+					o.nonce = led.Next
+					led.Next++
+				}
+				led.Reserved = append(led.Reserved, Reservation{Nonce: o.nonce, PID: os.Getpid(), Host: host, At: now})
+			}
+		}
+		return nil
+	})
+}
+
+// reconcile frees reservations of dead processes and aligns the ledger
+// with the node's pending nonce.
+func (m *Nonces) reconcile(led *Ledger, pending uint64, host string, now time.Time) {
+	kept := led.Reserved[:0]
+	for _, r := range led.Reserved {
+		if (r.Host == host && r.PID != os.Getpid() && !processAlive(r.PID)) || now.Sub(r.At) > m.leaseTTL() {
+			release(led, r.Nonce)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	led.Reserved = kept
+	switch {
+	case pending > led.Next:
+		led.Next = pending
+	case pending < led.Next && len(led.Reserved) == 0 && now.Sub(led.CommittedAt) > m.grace():
+		led.Next = pending
+	}
+	rel := led.Released[:0]
+	for _, n := range led.Released {
+		if n >= pending && n < led.Next {
+			rel = append(rel, n)
+		}
+	}
+	led.Released = rel
 }
 
 // release puts n back: the ledger's end shrinks when n is its last nonce,
