@@ -157,4 +157,3 @@ func waitMined(b *testing.B, e *coretest.Env, a common.Address, nonce uint64) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
-

@@ -24,4 +24,3 @@ func procLock(ctx context.Context, s *state.Store, name string) (func(), error) 
 		return nil, sdk.Errorf(sdk.CodeCanceled, "submit: waiting for %s: %w", name, ctx.Err())
 	}
 }
-
