@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -28,7 +27,20 @@ var walletModeHelp = []string{
 
 var tradingModes = []string{"guard", "beast"}
 
-var pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+// validName reports whether s is a plugin or wallet name: lowercase letters,
+// digits, - and _, at most 64, not starting with - or _.
+func validName(s string) bool {
+	if s == "" || len(s) > 64 || s[0] == '-' || s[0] == '_' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // initOptions are the flags of mm init.
 type initOptions struct {
@@ -120,7 +132,7 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 		}
 		o.wallet = w
 	}
-	if !pluginName.MatchString(o.wallet) {
+	if !validName(o.wallet) {
 		return sdk.NewError(codeInvalidWalletMode, fmt.Sprintf("unknown wallet mode %q", clipText(o.wallet, 64)),
 			"use byok, ledger, trezor, server-wallet or the name of an installed signer (mm signer list)")
 	}

@@ -19,6 +19,15 @@ func main() { os.Exit(run()) }
 func run() int {
 	a := newApp(os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
 	defer a.close()
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
+		// The commonest probe, answered without building the command tree
+		// (start-up time is a product feature; see BenchmarkVersion).
+		a.format = a.preFormat(os.Args[1:])
+		if err := a.print(versionInfo()); err != nil {
+			return exitError
+		}
+		return exitOK
+	}
 	if len(os.Args) == 1 && a.inTTY && a.outTTY {
 		return a.replMain()
 	}

@@ -84,7 +84,7 @@ func newWalletCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if co.name != "" && !pluginName.MatchString(co.name) {
+			if co.name != "" && !validName(co.name) {
 				return usageError(codeInvalidInput, fmt.Sprintf("bad wallet name %q", clipText(co.name, 64)), "use lowercase letters, digits, - and _ (at most 64)")
 			}
 			// Launch the signer before taking the lock, so the lock is held

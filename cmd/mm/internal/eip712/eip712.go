@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
@@ -151,15 +152,16 @@ func (d *Document) CheckChainID(want *big.Int) error {
 		"sign on the chain the domain names: pass --chain-id "+d.ChainID.String())
 }
 
+// Compiled on first use, not at start-up (mm's start-up time is measured).
 var (
-	typeName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
-	arraySfx = regexp.MustCompile(`\[([0-9]*)\]$`)
+	typeNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`) })
+	arraySfxRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[([0-9]*)\]$`) })
 )
 
 // baseType strips every array suffix: "Person[][2]" → "Person".
 func baseType(t string) (string, error) {
 	for {
-		m := arraySfx.FindStringSubmatchIndex(t)
+		m := arraySfxRE().FindStringSubmatchIndex(t)
 		if m == nil {
 			return t, nil
 		}
@@ -199,7 +201,7 @@ func isAtomic(t string) bool {
 // no finite message can fill and which some encoders loop on.
 func checkTypes(types map[string][]apitypes.Type) error {
 	for name, fields := range types {
-		if !typeName.MatchString(name) || isAtomic(name) {
+		if !typeNameRE().MatchString(name) || isAtomic(name) {
 			return fmt.Errorf("bad type name %q", clip(name, 64))
 		}
 		seen := map[string]bool{}
