@@ -48,6 +48,9 @@ func startAttached(cmd *exec.Cmd) error {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	// A process group of its own: the terminal's Ctrl-C reaches mm, which
+	// cancels and closes its plugins, and never the plugins directly.
+	cmd.SysProcAttr.Setpgid = true
 	var err error
 	onSpawnThread(func() { err = cmd.Start() })
 	return err
@@ -74,6 +77,9 @@ func redirectStdoutToNull() error {
 	defer f.Close()
 	return syscall.Dup3(int(f.Fd()), 1, 0)
 }
+
+// dupOnto makes newfd refer to what oldfd refers to.
+func dupOnto(oldfd, newfd int) error { return syscall.Dup3(oldfd, newfd, 0) }
 
 // processAlive reports whether pid names a live (non-zombie) process.
 func processAlive(pid int) bool {

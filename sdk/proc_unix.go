@@ -11,7 +11,13 @@ import (
 // Outside Linux there is no parent-death signal: a plugin learns that its
 // host went away from the end of its stdin lifeline (see serve.go).
 
-func startAttached(cmd *exec.Cmd) error { return cmd.Start() }
+func startAttached(cmd *exec.Cmd) error {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	return cmd.Start()
+}
 
 func startDetached(cmd *exec.Cmd) error {
 	if cmd.SysProcAttr == nil {
@@ -29,6 +35,8 @@ func redirectStdoutToNull() error {
 	defer f.Close()
 	return syscall.Dup2(int(f.Fd()), 1)
 }
+
+func dupOnto(oldfd, newfd int) error { return syscall.Dup2(oldfd, newfd) }
 
 func processAlive(pid int) bool {
 	if pid <= 0 {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -92,6 +94,7 @@ func ServeWithOptions(s Signer, opts ServeOptions) error {
 			os.Exit(0)
 		}()
 	}
+	reclaimStdioOnCall.Store(true)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake,
 		VersionedPlugins: sets,
@@ -103,6 +106,32 @@ func ServeWithOptions(s Signer, opts ServeOptions) error {
 	})
 	closeSigner(s)
 	return nil
+}
+
+// go-plugin points os.Stdout and os.Stderr at pipes it streams to the host
+// over gRPC, which loses whatever a plugin writes just before it exits or is
+// closed. At the first call (by then go-plugin has swapped them) the plugin
+// side points both descriptors at the real stderr instead: the host relays
+// that pipe line by line and drains it to the end, so a plugin's last words
+// are never lost and nothing but the handshake is ever written to stdout.
+// Only descriptors change, never the os.Stdout and os.Stderr variables.
+var (
+	reclaimStdioOnCall atomic.Bool
+	reclaimStdioOnce   sync.Once
+)
+
+func reclaimStdio() {
+	if !reclaimStdioOnCall.Load() {
+		return
+	}
+	reclaimStdioOnce.Do(func() {
+		if fd := int(os.Stderr.Fd()); fd > 2 {
+			_ = dupOnto(2, fd)
+		}
+		if fd := int(os.Stdout.Fd()); fd > 2 {
+			_ = dupOnto(2, fd)
+		}
+	})
 }
 
 // closeSigner lets a signer wipe its secrets when serving ends.

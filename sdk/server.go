@@ -37,6 +37,7 @@ var _ pbv2.SignerServer = (*v2Server)(nil)
 // callContext gives the signer a Prompter that reaches the host, tagged with
 // the host's call id so the host can tie questions to the call that asked.
 func (v *v2Server) callContext(ctx context.Context) context.Context {
+	reclaimStdio()
 	md, _ := metadata.FromIncomingContext(ctx)
 	var id string
 	if vals := md.Get(callIDKey); len(vals) > 0 {
@@ -210,6 +211,7 @@ func jobOverV1() error {
 
 // Info implements pbv1.SignerServer.
 func (v *v1Server) Info(ctx context.Context, _ *pbv1.InfoRequest) (*pbv1.InfoResponse, error) {
+	reclaimStdio()
 	r, err := v.signer.Info(ctx, &InfoRequest{})
 	if err != nil {
 		return nil, toStatus(err)
@@ -222,6 +224,7 @@ func (v *v1Server) Info(ctx context.Context, _ *pbv1.InfoRequest) (*pbv1.InfoRes
 
 // Accounts implements pbv1.SignerServer.
 func (v *v1Server) Accounts(ctx context.Context, req *pbv1.AccountsRequest) (*pbv1.AccountsResponse, error) {
+	reclaimStdio()
 	r, err := v.signer.Accounts(ctx, &AccountsRequest{Paths: req.GetPaths(), Indices: req.GetIndices()})
 	if err != nil {
 		return nil, toStatus(err)
@@ -234,6 +237,7 @@ func (v *v1Server) Accounts(ctx context.Context, req *pbv1.AccountsRequest) (*pb
 
 // SignTransaction implements pbv1.SignerServer.
 func (v *v1Server) SignTransaction(ctx context.Context, req *pbv1.SignTransactionRequest) (*pbv1.SignTransactionResponse, error) {
+	reclaimStdio()
 	d := reqDecoder()
 	in := &SignTransactionRequest{
 		Account:     d.accountFromV1(req.GetAccount()),
@@ -258,6 +262,7 @@ func (v *v1Server) SignTransaction(ctx context.Context, req *pbv1.SignTransactio
 
 // SignTypedData implements pbv1.SignerServer.
 func (v *v1Server) SignTypedData(ctx context.Context, req *pbv1.SignTypedDataRequest) (*pbv1.SignTypedDataResponse, error) {
+	reclaimStdio()
 	d := reqDecoder()
 	in := d.signTypedReqFromV1(req)
 	if d.err != nil {
@@ -278,6 +283,7 @@ func (v *v1Server) SignTypedData(ctx context.Context, req *pbv1.SignTypedDataReq
 
 // SignMessage implements pbv1.SignerServer.
 func (v *v1Server) SignMessage(ctx context.Context, req *pbv1.SignMessageRequest) (*pbv1.SignMessageResponse, error) {
+	reclaimStdio()
 	d := reqDecoder()
 	in := &SignMessageRequest{Account: d.accountFromV1(req.GetAccount()), Message: req.GetMessage()}
 	if d.err != nil {
