@@ -2,10 +2,12 @@ package keystore
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	ethkeystore "github.com/ethereum/go-ethereum/accounts/keystore"
@@ -13,6 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/google/uuid"
 
+	"github.com/mm-wallet/mm/core/state"
+	"github.com/mm-wallet/mm/plugins"
 	"github.com/mm-wallet/mm/sdk"
 	"github.com/mm-wallet/mm/sdk/signertest"
 )
@@ -55,20 +59,78 @@ func TestConformanceInProcess(t *testing.T) {
 	signertest.Run(t, func(t *testing.T) sdk.Signer { return New() }, options(t))
 }
 
-// TestConformanceBinary builds mm-signer-keystore on its own, as a plugin
-// author would, and runs the suite against the binary.
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildBinary builds mm-signer-keystore on its own with go build, as a
+// plugin author would, once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "mm-signer-keystore-"); buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "mm-signer-keystore")
+		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		if _, err := os.Stat(gobin); err != nil {
+			gobin = "go"
+		}
+		out, err := exec.Command(gobin, "build", "-o", binPath, "./cmd/mm-signer-keystore").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// TestConformanceBinary runs the suite against the separately built binary.
 func TestConformanceBinary(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "mm-signer-keystore")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
+	signertest.RunBinary(t, buildBinary(t), options(t))
+}
+
+// TestConformanceInstalled installs the binary into a fresh MM_HOME with
+// the plugin host (as mm signer install does: copied, launched once,
+// SHA-256 pinned) and runs the suite against the plugin the host opens.
+func TestConformanceInstalled(t *testing.T) {
+	t.Parallel()
+	st, err := state.Open(filepath.Join(t.TempDir(), "mm-home"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	cmd := exec.Command(gobin, "build", "-o", bin, "./cmd/mm-signer-keystore")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	opts := options(t)
+	host := plugins.New(plugins.Options{Store: st, Prompter: opts.Prompter, PluginPath: []string{}})
+	t.Cleanup(func() { host.Close() })
+	p, err := host.Install(context.Background(), buildBinary(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	signertest.RunBinary(t, bin, options(t))
+	if p.Name != "keystore" {
+		t.Fatalf("installed as %q", p.Name)
+	}
+	signertest.Run(t, func(t *testing.T) sdk.Signer {
+		c, err := host.Open(context.Background(), "keystore")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}, opts)
 }
 
 func TestWrongPassword(t *testing.T) {
