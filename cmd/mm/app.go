@@ -14,6 +14,7 @@ import (
 	"github.com/mm-wallet/mm/cmd/mm/internal/prompt"
 	"github.com/mm-wallet/mm/cmd/mm/internal/render"
 	"github.com/mm-wallet/mm/core/state"
+	"github.com/mm-wallet/mm/plugins"
 )
 
 // app is the environment of one mm invocation — or of a whole REPL session,
@@ -42,7 +43,7 @@ type app struct {
 	replReadSecret func(string) ([]byte, error)
 	replReadLine   func(string) (string, error)
 	// hostImpl is the plugin host, created on first use.
-	hostImpl signerHost
+	hostImpl *plugins.Host
 	// signers keeps launched signers for the life of the app (the REPL), and
 	// closes them at the end.
 	signers *signerPool
@@ -63,7 +64,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (s
 }
 
 // close releases what the app holds (warm signers).
-func (a *app) close() { a.signers.closeAll() }
+func (a *app) close() {
+	a.signers.closeAll()
+	if a.hostImpl != nil {
+		_ = a.hostImpl.Close()
+	}
+}
 
 // color reports whether stderr may carry ANSI colors (https://no-color.org).
 func (a *app) color() bool {

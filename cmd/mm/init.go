@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,9 +45,10 @@ func validName(s string) bool {
 
 // initOptions are the flags of mm init.
 type initOptions struct {
-	wallet string
-	mode   string
-	device string
+	wallet   string
+	mode     string
+	device   string
+	settings []string
 }
 
 // AddFlags registers the flags.
@@ -54,6 +56,7 @@ func (o *initOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.wallet, "wallet", "", "wallet mode: byok, ledger, trezor, server-wallet or an installed signer plugin")
 	fs.StringVar(&o.mode, "mode", "", "trading mode: guard (recommended) or beast")
 	fs.StringVar(&o.device, "device", "", "device URI for ledger/trezor, e.g. tcp://127.0.0.1:9999 (default: first USB device)")
+	fs.StringArrayVar(&o.settings, "setting", nil, "a non-secret signer setting key=value, e.g. keyFile=/path (repeatable)")
 }
 
 // initResult is what mm init and mm init show print.
@@ -210,8 +213,12 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 			a.notice("the mnemonic is stored unencrypted in %s (mode 0600); protect it with: mm wallet password set", st.Path(keyFileName))
 		}
 	default:
-		if o.device != "" {
-			s.Settings = map[string]string{"device": o.device}
+		set, err := o.signerSettings()
+		if err != nil {
+			return err
+		}
+		if len(set) > 0 {
+			s.Settings = set
 		}
 	}
 	// 3. The first account (index 0), active.
@@ -224,6 +231,28 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 	}
 	a.logf("initialized %s wallet %s (%s)", s.Wallet, w.Name, w.Address)
 	return a.printInit(s, encrypted)
+}
+
+// signerSettings parses --setting key=value and --device. Keys that name a
+// secret are refused: settings are stored in session.json.
+func (o *initOptions) signerSettings() (map[string]string, error) {
+	out := map[string]string{}
+	if o.device != "" {
+		out["device"] = o.device
+	}
+	for _, kv := range o.settings {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageError(codeInvalidInput, fmt.Sprintf("--setting %q is not key=value", clipText(k, 64)), "e.g. --setting keyFile=/path/to/key.json")
+		}
+		switch strings.ToLower(k) {
+		case "password", "mnemonic", "privatekey", "private_key", "pin", "secret", "seed":
+			return nil, usageError(codeSecretOnCommandLine, fmt.Sprintf("--setting %s would put a secret on the command line", k),
+				"secrets reach signers through the prompter: MM_PASSWORD, MM_MNEMONIC or the terminal")
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 func (a *app) printInit(s *session, encrypted *bool) error {

@@ -21,15 +21,19 @@ import (
 // on PATH that re-executes this binary into run(), so the scripts drive the
 // real command line without a pre-built binary.
 func TestMain(m *testing.M) {
+	// mm re-executes itself (/proc/self/exe) as `mm plugin serve <name>` to
+	// run a built-in signer; in the tests that binary is this one.
+	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
+		os.Exit(run())
+	}
 	testscript.Main(cleanupM{m}, map[string]func(){
 		"mm": func() { os.Exit(run()) },
 		// mm-status N args… runs mm and fails unless it exits with status N.
 		"mm-status": func() {
 			want, err := strconv.Atoi(os.Args[1])
 			if err != nil {
-				// Not a test invocation: mm re-executing itself (as
-				// os.Executable) to serve a built-in signer plugin.
-				os.Exit(run())
+				fmt.Fprintln(os.Stderr, "mm-status: the first argument is the expected exit status")
+				os.Exit(100)
 			}
 			// testscript cannot unset a variable: MM_TEST_UNSET lists the
 			// ones this mm must not see at all.

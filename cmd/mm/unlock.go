@@ -104,14 +104,11 @@ func (a *app) startUnlocked(ctx context.Context, s *session, ttl time.Duration) 
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd, checksum, err := a.pluginCommand(s.Signer)
+	h, err := a.host()
 	if err != nil {
 		return nil, nil, err
 	}
-	// The detached signer outlives this process: it gets no stderr of ours
-	// (a pipe would keep whoever reads our output waiting until it exits).
-	opts := sdk.PluginOptions{Name: s.Signer, Checksum: checksum}
-	info, err := sdk.StartDetached(ctx, cmd, sdk.DetachedOptions{TTL: ttl}, opts)
+	info, err := h.StartDetached(ctx, s.Signer, sdk.DetachedOptions{TTL: ttl})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,7 +117,7 @@ func (a *app) startUnlocked(ctx context.Context, s *session, ttl time.Duration) 
 		defer cancel()
 		_ = sdk.StopDetached(sctx, info)
 	}
-	c, err := sdk.Reattach(ctx, info, sdk.PluginOptions{Name: s.Signer, Prompter: a.prompter()})
+	c, err := h.Reattach(ctx, info)
 	if err != nil {
 		stop()
 		return nil, nil, err
@@ -168,7 +165,11 @@ func (a *app) reattach(ctx context.Context, s *session) (*pooled, error) {
 		_ = st.Remove(unlockFile)
 		return nil, nil
 	}
-	c, err := sdk.Reattach(ctx, rec.Reattach, sdk.PluginOptions{Name: s.Signer, Prompter: a.prompter()})
+	h, err := a.host()
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.Reattach(ctx, rec.Reattach)
 	if err != nil {
 		if errors.Is(err, sdk.ErrPluginNotRunning) {
 			_ = st.Remove(unlockFile)
