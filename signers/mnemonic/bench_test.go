@@ -19,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/mm-wallet/mm/plugins"
 	"github.com/mm-wallet/mm/sdk"
 )
 
@@ -31,6 +32,16 @@ const (
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(envChild); mode != "" {
 		os.Exit(coldChild(mode, os.Getenv(envKeyFile)))
+	}
+	plugins.RegisterBuiltin(builtinName, func() sdk.Signer { return New() })
+	if slices.Equal(os.Args[1:], plugins.BuiltinArgs(builtinName)) {
+		// The test binary re-executed by the plugin host as "mm plugin
+		// serve byok".
+		if err := plugins.ServeBuiltin(builtinName); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	if os.Getenv(envServe) != "" {
 		// The test binary re-executed as a plugin serving this signer.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mm-wallet/mm/plugins"
 	"github.com/mm-wallet/mm/sdk"
 	"github.com/mm-wallet/mm/sdk/signertest"
 )
@@ -221,4 +222,31 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// builtinName is the name mm registers this signer under.
+const builtinName = "byok"
+
+// TestConformanceBuiltin opens the signer through the plugin host as a
+// built-in: the host re-executes its own executable (here the test binary,
+// in mm the mm binary) as "plugin serve byok".
+func TestConformanceBuiltin(t *testing.T) {
+	t.Parallel()
+	keyFile := encryptedKeyFile(t, fixtureMnemonic, testPassword)
+	opts := signertest.Options{
+		Settings:        map[string]string{SettingKeyFile: keyFile},
+		Expect:          expectFromFixtures(t),
+		Prompter:        signertest.Secrets{sdk.SecretPassword: testPassword},
+		PromptsOnUnlock: true,
+	}
+	host := plugins.New(plugins.Options{Prompter: opts.Prompter, PluginPath: []string{}})
+	t.Cleanup(func() { host.Close() })
+	signertest.Run(t, func(t *testing.T) sdk.Signer {
+		c, err := host.Open(context.Background(), builtinName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}, opts)
 }
