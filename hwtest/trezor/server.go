@@ -27,6 +27,10 @@ func (e *Emulator) ListenUDP(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("trezor emulator: listen %s: %w", addr, err)
 	}
+	if uc, ok := pc.(*net.UDPConn); ok {
+		// A 64 KiB message is a thousand datagrams: make room for them.
+		_ = uc.SetReadBuffer(4 << 20)
+	}
 	e.onUnplug(func() { pc.Close() })
 	go func() {
 		<-e.closed

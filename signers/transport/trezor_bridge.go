@@ -326,6 +326,14 @@ func (t *TrezorBridge) Exchange(ctx context.Context, req []byte) ([]byte, error)
 	done := make(chan result, 1)
 	go func() {
 		f, err := t.c.Call(callCtx, t.session, req)
+		if errors.Is(err, ErrDeviceBusy) {
+			// Another program took the device over (the Bridge hands it
+			// to whoever acquires it last) and the Bridge refused the
+			// call before it reached the device: take it back and retry.
+			if err = t.reacquire(callCtx); err == nil {
+				f, err = t.c.Call(callCtx, t.session, req)
+			}
+		}
 		done <- result{f, err}
 	}()
 	select {
@@ -342,6 +350,31 @@ func (t *TrezorBridge) Exchange(ctx context.Context, req []byte) ([]byte, error)
 		}
 	}
 	return nil, fmt.Errorf("transport: trezor bridge: %w", ctx.Err())
+}
+
+// reacquire opens a new session on the device, taking it from whoever
+// holds it now.
+func (t *TrezorBridge) reacquire(ctx context.Context) error {
+	devs, err := t.c.Enumerate(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range devs {
+		if d.Path != t.path {
+			continue
+		}
+		prev := ""
+		if d.Session != nil {
+			prev = *d.Session
+		}
+		session, err := t.c.Acquire(ctx, d.Path, prev)
+		if err != nil {
+			return err
+		}
+		t.session = session
+		return nil
+	}
+	return fmt.Errorf("%w: Trezor Bridge at %s no longer lists device %q", ErrDisconnected, t.c.addr, t.path)
 }
 
 // Close releases the Bridge session.

@@ -34,6 +34,13 @@ var (
 // trezorPoll is how often blocking reads wake up to look at their context.
 const trezorPoll = 50 * time.Millisecond
 
+// A long message goes out in bursts of trezorUDPBurst datagrams separated
+// by trezorUDPPause.
+const (
+	trezorUDPBurst = 128
+	trezorUDPPause = 200 * time.Microsecond
+)
+
 // trezorCancelWait bounds how long an abandoned exchange waits for the
 // device's Failure reply to Cancel.
 const trezorCancelWait = 2 * time.Second
@@ -94,6 +101,8 @@ func DialTrezorUDP(ctx context.Context, addr string) (*TrezorUDP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: trezor udp %s: %w", addr, err)
 	}
+	// Replies are small, but keep room for a burst of them.
+	_ = conn.SetReadBuffer(1 << 20)
 	t := &TrezorUDP{conn: conn, addr: addr}
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -166,7 +175,13 @@ func (t *TrezorUDP) WriteFrame(ctx context.Context, frame []byte) error {
 	}
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
-	for _, p := range packets {
+	for i, p := range packets {
+		if i > 0 && i%trezorUDPBurst == 0 {
+			// UDP has no flow control: pause between bursts so a long
+			// message (64 KiB is a thousand datagrams) does not overrun
+			// the emulator's socket buffer.
+			time.Sleep(trezorUDPPause)
+		}
 		if _, err := t.conn.Write(p); err != nil {
 			return fmt.Errorf("%w: udp://%s: %v", ErrDisconnected, t.addr, err)
 		}

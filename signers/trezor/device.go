@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mm-wallet/mm/sdk"
@@ -21,6 +22,9 @@ type device struct {
 	sessionID []byte
 	// onDevicePassphrase: answer PassphraseRequest with on_device.
 	onDevicePassphrase bool
+	// addrs caches path → address for this session (a passphrase changes
+	// every address, so a new session starts empty).
+	addrs map[string]common.Address
 }
 
 // modelNames maps Features.internal_model to the name people use.
@@ -116,26 +120,32 @@ func (d *device) tooOld(op, what string, one, core [3]uint32) error {
 	return errorf(sdk.CodeFirmwareTooOld, hintUpdate, "%s: %s needs %s firmware %s or newer; this one has %s", op, what, d.name(), vstr(need), d.firmware())
 }
 
-// open dials uri (or finds a Trezor) and initializes a session.
-func open(ctx context.Context, uri string, sessionID []byte) (*device, error) {
-	var (
-		t   transport.Transport
-		err error
-	)
+// dial opens uri, or the first Trezor found when uri is empty.
+func dial(ctx context.Context, uri string) (transport.Transport, string, error) {
 	if uri == "" {
-		t, uri, err = discover(ctx)
-	} else {
-		t, err = transport.Dial(ctx, uri)
+		return discover(ctx)
 	}
+	t, err := transport.Dial(ctx, uri)
+	return t, uri, err
+}
+
+// resume re-initializes the device on sessionID after another instance used
+// it; a session the device no longer knows starts empty.
+func (d *device) resume(ctx context.Context, sessionID []byte) error {
+	resp, err := d.roundTrip(ctx, &trezorpb.Initialize{SessionId: sessionID})
 	if err != nil {
-		return nil, transportError("connect", err)
+		return err
 	}
-	d, err := openOn(ctx, t, uri, sessionID)
-	if err != nil {
-		t.Close()
-		return nil, err
+	f, ok := resp.(*trezorpb.Features)
+	if !ok {
+		return unexpected("resume", resp)
 	}
-	return d, nil
+	d.features = f
+	if string(f.SessionId) != string(d.sessionID) {
+		d.addrs = map[string]common.Address{}
+	}
+	d.sessionID = f.SessionId
+	return nil
 }
 
 // discover finds the first reachable Trezor: Bridge devices, then the

@@ -31,6 +31,9 @@ func (s *Signer) SignMessage(ctx context.Context, req *sdk.SignMessageRequest) (
 		if err := d.ethereumCheck(op); err != nil {
 			return err
 		}
+		if err := d.expectAccount(ctx, op, path, req.Account.Address); err != nil {
+			return err
+		}
 		resp, err := d.call(ctx, op, &trezorpb.EthereumSignMessage{AddressN: path, Message: msg})
 		if err != nil {
 			return err

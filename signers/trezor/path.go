@@ -12,17 +12,17 @@ const (
 	maxDepth = 10
 )
 
-// parsePath reads "m/44'/60'/0'/0/0" (also with h or H for hardened, and
-// without the leading "m/").
+// parsePath reads "m/44'/60'/0'/0/0" (also with h or H for hardened).
 func parsePath(s string) ([]uint32, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, fmt.Errorf("empty path")
 	}
 	parts := strings.Split(s, "/")
-	if parts[0] == "m" || parts[0] == "M" {
-		parts = parts[1:]
+	if parts[0] != "m" {
+		return nil, fmt.Errorf(`a path starts with "m/"`)
 	}
+	parts = parts[1:]
 	if len(parts) == 0 || len(parts) > maxDepth {
 		return nil, fmt.Errorf("a path has 1 to %d levels", maxDepth)
 	}

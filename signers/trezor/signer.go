@@ -46,6 +46,7 @@ type Signer struct {
 	fixed      transport.Transport // NewWithTransport
 	dev        *device
 	sessionID  []byte
+	token      string // names this instance in device lock files
 }
 
 var (
@@ -55,7 +56,9 @@ var (
 
 // New returns an unconfigured Trezor signer: it finds the first Trezor
 // connected until Configure names one.
-func New() *Signer { return &Signer{derivation: DerivationBIP44, passphrase: PassphraseHost} }
+func New() *Signer {
+	return &Signer{derivation: DerivationBIP44, passphrase: PassphraseHost, token: newToken()}
+}
 
 // NewWithTransport returns a signer that talks to the device behind t and
 // never dials (the device setting is then ignored). For tests and tools
@@ -134,39 +137,76 @@ func checkURI(uri string) error {
 	return nil
 }
 
-// withDevice runs f on an open device, opening it first if needed; a
-// transport failure drops the connection so the next call reconnects.
+// withDevice runs f on an open device, opening it first if needed, while
+// holding the device's lock; a transport failure drops the connection so
+// the next call reconnects.
 func (s *Signer) withDevice(ctx context.Context, f func(d *device) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return transportError("connect", err)
 	}
-	if s.dev == nil {
-		var (
-			d   *device
-			err error
-		)
-		if s.fixed != nil {
-			d, err = openOn(ctx, s.fixed, "", s.sessionID)
-		} else {
-			d, err = open(ctx, s.uri, s.sessionID)
+	if s.fixed != nil {
+		if s.dev == nil {
+			d, err := openOn(ctx, s.fixed, "", s.sessionID)
+			if err != nil {
+				return err
+			}
+			s.dev, s.sessionID = d, d.sessionID
 		}
+		return s.run(ctx, f)
+	}
+	if s.dev == nil {
+		t, uri, err := dial(ctx, s.uri)
 		if err != nil {
+			return transportError("connect", err)
+		}
+		lock, _, err := lockDevice(ctx, uri, s.token)
+		if err != nil {
+			t.Close()
+			return transportError("connect", err)
+		}
+		defer lock.release(s.token)
+		d, err := openOn(ctx, t, uri, s.sessionID)
+		if err != nil {
+			t.Close()
 			return err
 		}
-		s.dev = d
-		s.sessionID = d.sessionID
+		s.dev, s.sessionID = d, d.sessionID
+		return s.run(ctx, f)
 	}
+	lock, mine, err := lockDevice(ctx, s.dev.uri, s.token)
+	if err != nil {
+		return transportError("connect", err)
+	}
+	defer lock.release(s.token)
+	if !mine {
+		// Another instance spoke to the device since: resume our session
+		// (the device keeps its passphrase when the id still matches).
+		if err := s.dev.resume(ctx, s.sessionID); err != nil {
+			s.drop()
+			return err
+		}
+		s.sessionID = s.dev.sessionID
+	}
+	return s.run(ctx, f)
+}
+
+func (s *Signer) run(ctx context.Context, f func(d *device) error) error {
 	s.dev.onDevicePassphrase = s.passphrase == PassphraseDevice
 	err := f(s.dev)
-	if c := sdk.CodeOf(err); c == sdk.CodeDeviceDisconnected || c == sdk.CodeDeviceError && isTransport(err) {
-		if s.fixed == nil {
-			s.dev.close()
-		}
-		s.dev = nil
+	if c := sdk.CodeOf(err); c == sdk.CodeDeviceDisconnected || c == sdk.CodeDeviceBusy || c == sdk.CodeDeviceError && isTransport(err) {
+		s.drop()
 	}
 	return err
+}
+
+// drop forgets the connection (closing it unless the caller owns it).
+func (s *Signer) drop() {
+	if s.fixed == nil {
+		s.dev.close()
+	}
+	s.dev = nil
 }
 
 func isTransport(err error) bool {
@@ -192,6 +232,7 @@ func openOn(ctx context.Context, t transport.Transport, uri string, sessionID []
 		return nil, errorf(sdk.CodeDeviceNotInitialized, "set up the Trezor (create or recover a wallet) with Trezor Suite first", "connect: the %s has no wallet", d.name())
 	}
 	d.sessionID = f.SessionId
+	d.addrs = map[string]common.Address{}
 	return d, nil
 }
 
@@ -199,10 +240,9 @@ func openOn(ctx context.Context, t transport.Transport, uri string, sessionID []
 func (s *Signer) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fixed == nil {
-		s.dev.close()
+	if s.dev != nil {
+		s.drop()
 	}
-	s.dev = nil
 	return nil
 }
 
@@ -299,6 +339,33 @@ func (d *device) ethereumCheck(op string) error {
 }
 
 func (d *device) address(ctx context.Context, path []uint32, show bool) (common.Address, error) {
+	key := formatPath(path)
+	if a, ok := d.addrs[key]; ok && !show {
+		return a, nil
+	}
+	a, err := d.fetchAddress(ctx, path, show)
+	if err == nil {
+		d.addrs[key] = a
+	}
+	return a, err
+}
+
+// expectAccount checks, before anything is signed, that the device holds
+// want at path (when the request names an address), so the user is never
+// asked to confirm for an account the request did not mean: another
+// device, or the wrong passphrase.
+func (d *device) expectAccount(ctx context.Context, op string, path []uint32, want common.Address) error {
+	if want == (common.Address{}) {
+		return nil
+	}
+	got, err := d.address(ctx, path, false)
+	if err != nil {
+		return err
+	}
+	return checkSigner(op, want, got, path)
+}
+
+func (d *device) fetchAddress(ctx context.Context, path []uint32, show bool) (common.Address, error) {
 	req := &trezorpb.EthereumGetAddress{AddressN: path}
 	if show {
 		req.ShowDisplay = proto.Bool(true)

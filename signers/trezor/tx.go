@@ -48,7 +48,7 @@ func (s *Signer) SignTransaction(ctx context.Context, req *sdk.SignTransactionRe
 	case types.LegacyTxType:
 	case types.DynamicFeeTxType:
 		if tx.ChainId().Cmp(chainID) != 0 {
-			return nil, invalid(sdk.CodeInvalidRequest, "the request's chain id must equal the transaction's", "%s: chain id %s does not match the transaction's %s", op, chainID, tx.ChainId())
+			return nil, invalid(sdk.CodeInvalidTransaction, "the request's chain id must equal the transaction's", "%s: chain id %s does not match the transaction's %s", op, chainID, tx.ChainId())
 		}
 	default:
 		return nil, invalid(sdk.CodeUnsupported, "Trezor firmware signs legacy and EIP-1559 transactions only", "%s: transaction type %d is not supported by Trezor", op, tx.Type())
@@ -63,6 +63,9 @@ func (s *Signer) SignTransaction(ctx context.Context, req *sdk.SignTransactionRe
 		}
 		if chainID.Uint64() > maxUint32Chain && !d.atLeast(minChainID64[0], minChainID64[1]) {
 			return d.tooOld(op, "a chain id above 2^32-1", minChainID64[0], minChainID64[1])
+		}
+		if err := d.expectAccount(ctx, op, path, req.Account.Address); err != nil {
+			return err
 		}
 		var err error
 		out, err = d.signTx(ctx, path, tx, chainID.Uint64(), req.Account.Address)

@@ -80,6 +80,9 @@ func (s *Signer) SignTypedDataWith(ctx context.Context, req *sdk.SignTypedDataRe
 		if err := d.ethereumCheck(op); err != nil {
 			return err
 		}
+		if err := d.expectAccount(ctx, op, path, req.Account.Address); err != nil {
+			return err
+		}
 		var resp proto.Message
 		var err error
 		switch {
