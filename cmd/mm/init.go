@@ -193,11 +193,11 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 		_, pwGiven := a.lookupEnv("MM_PASSWORD")
 		encrypt := pwGiven
 		if !pwGiven && a.inTTY {
-			r, err := p.Confirm(ctx, &sdk.ConfirmRequest{Prompt: "Encrypt the stored mnemonic with a password? (recommended)"})
+			yes, err := p.YesNo(ctx, "Encrypt the stored mnemonic with a password? (recommended)", true)
 			if err != nil {
 				return err
 			}
-			encrypt = r.Confirmed
+			encrypt = yes
 		}
 		conn, err := a.signers.open(ctx, s)
 		if err != nil {

@@ -51,6 +51,7 @@ type console struct {
 	f   *os.File
 	mu  sync.Mutex
 	buf bytes.Buffer
+	all bytes.Buffer // everything, for secret searches
 }
 
 func newConsole(t *testing.T, f *os.File) *console {
@@ -61,6 +62,7 @@ func newConsole(t *testing.T, f *os.File) *console {
 			n, err := f.Read(b)
 			c.mu.Lock()
 			c.buf.Write(b[:n])
+			c.all.Write(b[:n])
 			c.mu.Unlock()
 			if err != nil {
 				return
@@ -202,4 +204,79 @@ func TestColor(t *testing.T) {
 			t.Errorf("exit %d, want %d", cmd.ProcessState.ExitCode(), exitUsage)
 		}
 	}
+}
+
+// TestInitInteractive runs mm init in a terminal: pickers for the missing
+// choices, the mnemonic and the password typed with echo off (never shown),
+// the password asked twice, and a mismatch refused with nothing written.
+func TestInitInteractive(t *testing.T) {
+	t.Parallel()
+	const mnemonic = "test test test test test test test test test test test junk"
+	run := func(t *testing.T, pw2 string) (string, *exec.Cmd, string) {
+		home := filepath.Join(t.TempDir(), "mm")
+		cmd := mmCmd(t, home, "init")
+		cmd.Env = append(cmd.Env, "MM_SCRYPT_WORK_FACTOR=10")
+		f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		c := newConsole(t, f)
+		c.expect("Which wallet should mm sign with?")
+		c.expect("Choose 1-4 [1]: ")
+		c.send("1\r")
+		c.expect("Which trading mode?")
+		c.send("\r") // default: guard
+		c.expect("Encrypt the stored mnemonic with a password? (recommended) [Y/n] ")
+		c.send("\r")
+		c.expect("mnemonic to import: ")
+		c.send(mnemonic + "\r")
+		c.expect("New password for the mm mnemonic: ")
+		c.send("s3cret-pw\r")
+		c.expect("Repeat new password for the mm mnemonic: ")
+		c.send(pw2 + "\r")
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatal("mm init did not finish")
+		}
+		time.Sleep(50 * time.Millisecond)
+		c.mu.Lock()
+		rest, all := c.buf.String(), c.all.String()
+		c.mu.Unlock()
+		// Typed with echo off: neither secret was ever shown.
+		if strings.Contains(all, "test junk") || strings.Contains(all, "s3cret-pw") || strings.Contains(all, pw2) {
+			t.Errorf("the terminal showed a secret: %q", all)
+		}
+		return home, cmd, rest
+	}
+	t.Run("ok", func(t *testing.T) {
+		t.Parallel()
+		home, cmd, out := run(t, "s3cret-pw")
+		if cmd.ProcessState.ExitCode() != 0 {
+			t.Fatalf("exit %d: %s", cmd.ProcessState.ExitCode(), out)
+		}
+		if !strings.Contains(out, "address: "+testAddr0) || !strings.Contains(out, "encrypted: true") || !strings.Contains(out, "mode: guard") {
+			t.Errorf("init output: %q", out)
+		}
+		data, err := os.ReadFile(filepath.Join(home, keyFileName))
+		if err != nil || !bytes.HasPrefix(data, []byte("age-encryption.org/v1")) {
+			t.Errorf("key file not age-encrypted: %v", err)
+		}
+	})
+	t.Run("mismatch", func(t *testing.T) {
+		t.Parallel()
+		home, cmd, out := run(t, "something-else")
+		if cmd.ProcessState.ExitCode() != exitError || !strings.Contains(out, "PASSWORD_MISMATCH") {
+			t.Fatalf("exit %d: %q", cmd.ProcessState.ExitCode(), out)
+		}
+		for _, f := range []string{keyFileName, sessionFile, walletsFile} {
+			if _, err := os.Stat(filepath.Join(home, f)); err == nil {
+				t.Errorf("%s written despite the mismatch", f)
+			}
+		}
+	})
 }

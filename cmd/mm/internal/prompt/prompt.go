@@ -139,20 +139,37 @@ func (t *Terminal) RequestSecret(ctx context.Context, req *sdk.SecretRequest) (*
 
 // Confirm asks a yes/no question; the default answer is no.
 func (t *Terminal) Confirm(ctx context.Context, req *sdk.ConfirmRequest) (*sdk.ConfirmResponse, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.In == nil {
-		return nil, sdk.NewError(sdk.CodeNonInteractive, "a confirmation is needed and there is no terminal to ask on", "pass --yes where the command offers it")
-	}
-	line, err := t.readLine(ctx, oneLine(req.Prompt)+" [y/N] ")
+	ok, err := t.YesNo(ctx, req.Prompt, false)
 	if err != nil {
 		return nil, err
 	}
+	return &sdk.ConfirmResponse{Confirmed: ok}, nil
+}
+
+// YesNo asks a yes/no question with the given default answer.
+func (t *Terminal) YesNo(ctx context.Context, question string, def bool) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.In == nil {
+		return false, sdk.NewError(sdk.CodeNonInteractive, "a confirmation is needed and there is no terminal to ask on", "pass --yes where the command offers it")
+	}
+	choices := " [y/N] "
+	if def {
+		choices = " [Y/n] "
+	}
+	line, err := t.readLine(ctx, oneLine(question)+choices)
+	if err != nil {
+		return false, err
+	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
-		return &sdk.ConfirmResponse{Confirmed: true}, nil
+		return true, nil
+	case "n", "no":
+		return false, nil
+	case "":
+		return def, nil
 	}
-	return &sdk.ConfirmResponse{Confirmed: false}, nil
+	return false, nil
 }
 
 // WaitingForUser prints the device instruction once, and how long it took
