@@ -432,3 +432,13 @@ func (e *Emulator) unplug() {
 	}
 	e.Close()
 }
+
+// Closed reports whether the emulator was closed or unplugged.
+func (e *Emulator) Closed() bool {
+	select {
+	case <-e.closed:
+		return true
+	default:
+		return false
+	}
+}

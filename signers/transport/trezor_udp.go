@@ -34,6 +34,10 @@ var (
 // trezorPoll is how often blocking reads wake up to look at their context.
 const trezorPoll = 50 * time.Millisecond
 
+// trezorUDPKeepalive is how long a reader waits in silence before it
+// checks the emulator is still there.
+const trezorUDPKeepalive = 500 * time.Millisecond
+
 // A long message goes out in bursts of trezorUDPBurst datagrams separated
 // by trezorUDPPause.
 const (
@@ -195,6 +199,7 @@ func (t *TrezorUDP) ReadFrame(ctx context.Context) ([]byte, error) {
 	t.rmu.Lock()
 	defer t.rmu.Unlock()
 	buf := make([]byte, 2*TrezorPacketSize)
+	heard := time.Now()
 	for {
 		if err := ctx.Err(); err != nil {
 			t.rd.Reset()
@@ -202,9 +207,19 @@ func (t *TrezorUDP) ReadFrame(ctx context.Context) ([]byte, error) {
 		}
 		_ = t.conn.SetReadDeadline(time.Now().Add(trezorPoll))
 		n, err := t.conn.Read(buf)
+		if err == nil {
+			heard = time.Now()
+		}
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
+				// While the device is quiet (the user is reading the
+				// screen), probe the emulator: if it went away, the
+				// probe's ICMP error ends the wait with ErrDisconnected.
+				if time.Since(heard) > trezorUDPKeepalive {
+					heard = time.Now()
+					_, _ = t.conn.Write(trezorPing)
+				}
 				continue
 			}
 			t.rd.Reset()

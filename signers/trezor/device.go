@@ -200,15 +200,13 @@ func (d *device) cancel() {
 // device. A Failure becomes a coded error.
 func (d *device) call(ctx context.Context, op string, req proto.Message) (proto.Message, error) {
 	p := sdk.PrompterFrom(ctx)
-	waiting := false
-	defer func() {
-		if waiting {
-			_, _ = p.WaitingForUser(context.WithoutCancel(ctx), &sdk.WaitingRequest{Device: d.name(), Done: true})
-		}
-	}()
 	msg := req
 	for {
 		resp, err := d.roundTrip(ctx, msg)
+		if _, acked := msg.(*trezorpb.ButtonAck); acked {
+			// The device answered: the user is done with that screen.
+			_, _ = p.WaitingForUser(context.WithoutCancel(ctx), &sdk.WaitingRequest{Device: d.name(), Done: true})
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +219,6 @@ func (d *device) call(ctx context.Context, op string, req proto.Message) (proto.
 			case trezorpb.ButtonRequest_ButtonRequest_PassphraseEntry:
 				text = "enter your passphrase on your " + d.name()
 			}
-			waiting = true
 			_, _ = p.WaitingForUser(ctx, &sdk.WaitingRequest{Device: d.name(), Message: text})
 			msg = &trezorpb.ButtonAck{}
 		case *trezorpb.PinMatrixRequest:
@@ -252,6 +249,9 @@ const pinHint = "Your Trezor shows the digits 1-9 in a scrambled 3×3 grid. Type
 
 func (d *device) askPIN(ctx context.Context, p sdk.Prompter) (string, error) {
 	resp, err := p.RequestSecret(ctx, &sdk.SecretRequest{Kind: sdk.SecretPIN, Prompt: "PIN of your " + d.name() + " (positions on the scrambled grid)", Hint: pinHint})
+	if sdk.CodeOf(err) == sdk.CodeNonInteractive {
+		return "", errorf(sdk.CodeDeviceLocked, "the Trezor is locked and mm cannot ask for its PIN here: run mm in a terminal to enter it", "the %s is locked", d.name())
+	}
 	if err != nil {
 		return "", promptError("PIN", err)
 	}
@@ -295,6 +295,9 @@ func promptError(what string, err error) error {
 	if se := sdk.AsError(err); se != nil {
 		c := *se
 		c.Message = "trezor: " + what + ": " + se.Message
+		if c.Hint == "" {
+			c.Hint = "nothing was signed"
+		}
 		return &c
 	}
 	return transportError(what, err)
