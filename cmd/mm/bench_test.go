@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,10 +110,34 @@ func BenchmarkVersion(b *testing.B) {
 		mmT = append(mmT, timeProcess(b, env, mm, "--version"))
 		helloT = append(helloT, timeProcess(b, env, hello))
 	}
+	b.ReportMetric(initMillis(b, mm), "ms/package-init")
 	b.ReportMetric(ms(median(mmT)), "ms/mm-version-median")
 	b.ReportMetric(ms(median(helloT)), "ms/hello-median")
 	b.ReportMetric(float64(median(mmT))/float64(median(helloT)), "x-hello")
 	b.ReportMetric(0, "ns/op")
+}
+
+// initMillis sums the package initialization time of one `mm --version`
+// (GODEBUG=inittrace=1), the part of start-up that imports cost.
+func initMillis(b *testing.B, mm string) float64 {
+	cmd := exec.Command(mm, "--version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		b.Fatal(err)
+	}
+	total := 0.0
+	for _, line := range strings.Split(errb.String(), "\n") {
+		// init <pkg> @<t> ms, <clock> ms clock, …
+		f := strings.Fields(line)
+		if len(f) > 6 && f[0] == "init" && f[6] == "clock," {
+			if v, err := strconv.ParseFloat(f[4], 64); err == nil {
+				total += v
+			}
+		}
+	}
+	return total
 }
 
 // signHome initializes a byok state folder with the built mm.

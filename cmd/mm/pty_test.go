@@ -280,3 +280,44 @@ func TestInitInteractive(t *testing.T) {
 		}
 	})
 }
+
+// TestREPLWarmSigner checks that the REPL keeps the signer warm: with an
+// encrypted mnemonic, the password is asked once (through the line editor,
+// echo off), the plugin is launched once, and later signatures need neither.
+func TestREPLWarmSigner(t *testing.T) {
+	t.Parallel()
+	home := template(t, "encrypted")
+	cmd := mmCmd(t, home)
+	cmd.Env = append(cmd.Env, "MM_SCRYPT_WORK_FACTOR=10")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := newConsole(t, f)
+	c.expect("mm> ")
+	c.send("wallet sign-message --message hello --chain-id 1 --verbose\r")
+	out := c.expect("Password of the mm mnemonic: ")
+	if n := strings.Count(out, "launched signer byok"); n != 1 {
+		t.Fatalf("launches before the prompt: %d\n%s", n, out)
+	}
+	c.send("correct-horse\r")
+	c.expect("0xf16ea9a3478698f695fd1401bfe27e9e4a7e8e3da94aa72b021125e31fa899cc573c48ea3fe1d4ab61a9db10c19032026e3ed2dbccba5a178235ac27f94504311c")
+	c.expect("mm> ")
+	c.send("wallet sign-message --message hello --chain-id 1 --verbose\r")
+	out = c.expect("0xf16ea9a3")
+	if strings.Contains(out, "launched signer") || strings.Contains(out, "Password") {
+		t.Errorf("the second signature relaunched or asked again:\n%s", out)
+	}
+	c.expect("mm> ")
+	c.send("exit\r")
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	all := c.all.String()
+	c.mu.Unlock()
+	if strings.Contains(all, "correct-horse") {
+		t.Error("the password was echoed")
+	}
+}
