@@ -93,6 +93,38 @@ func TestLedger(t *testing.T) {
 	if errCode(r) != "DEVICE_LOCKED" || r.code != exitNeedUser {
 		t.Errorf("locked: exit %d %s", r.code, r.stdout)
 	}
+	emu.SetLocked(false)
+
+	// Switching between wallet modes: ledger → byok (import) → ledger (its
+	// wallets kept) → byok again without a mnemonic (the stored one).
+	active := func(r result) string {
+		t.Helper()
+		var ir initResult
+		if r.code != 0 || json.Unmarshal(r.stdout, &ir) != nil {
+			t.Fatalf("init: %s %s", r.stdout, r.stderr)
+		}
+		return ir.ActiveWallet + " " + ir.Address
+	}
+	ledger0 := active(runMM(t, home, nil, nil, "init", "show"))
+	if got := active(runMM(t, home, []string{"MM_MNEMONIC=" + testMnemonic}, nil, "init", "--wallet", "byok", "--mode", "guard")); got != "byok-0 "+testAddr0 {
+		t.Errorf("to byok: %s", got)
+	}
+	if got := active(runMM(t, home, nil, nil, "init", "--wallet", "ledger", "--mode", "guard", "--device", withScheme(addr, "tcp"))); got != ledger0 {
+		t.Errorf("back to ledger: %s, want %s", got, ledger0)
+	}
+	if got := active(runMM(t, home, nil, nil, "init", "--wallet", "byok", "--mode", "guard")); got != "byok-0 "+testAddr0 {
+		t.Errorf("back to byok: %s", got)
+	}
+	r = runMM(t, home, []string{"MM_MNEMONIC=" + testMnemonic}, nil, "init", "--wallet", "byok", "--mode", "guard")
+	if errCode(r) != "ALREADY_INITIALIZED" {
+		t.Errorf("second import: %s", r.stdout)
+	}
+	r = runMM(t, home, nil, nil, "wallet", "list")
+	var l walletList
+	_ = json.Unmarshal(r.stdout, &l)
+	if len(l.Wallets) != 3 {
+		t.Errorf("wallets after switching: %s", r.stdout)
+	}
 }
 
 // TestTrezor drives the built-in trezor signer against the emulator over

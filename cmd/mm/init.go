@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"fmt"
 	"strconv"
 	"strings"
@@ -186,6 +187,15 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 	switch o.wallet {
 	case "byok":
 		s.Settings = map[string]string{"keyFile": st.Path(keyFileName)}
+		if _, err := os.Stat(st.Path(keyFileName)); err == nil {
+			// Switching back to byok: the stored mnemonic is kept, never
+			// overwritten by a new one.
+			if mnemonicGiven {
+				return sdk.NewError(codeAlreadyInitialized, "a BYOK mnemonic is already stored",
+					"mm reset --yes removes it first (back up the mnemonic!); or run mm init without MM_MNEMONIC to use it")
+			}
+			break
+		}
 		if !mnemonicGiven && !a.inTTY {
 			return sdk.NewError(sdk.CodeMissingMnemonic, "no mnemonic given",
 				"set MM_MNEMONIC for this command (never --mnemonic), or run mm init in a terminal to type it")

@@ -154,6 +154,11 @@ func (a *app) signerSettings(s *session) map[string]string {
 		out[k] = v
 	}
 	if s.Signer == "byok" {
+		// The key file is always the one in this state folder, also when
+		// MM_HOME moved since init.
+		if a.store != nil {
+			out["keyFile"] = a.store.Path(keyFileName)
+		}
 		if v := a.getenv("MM_SCRYPT_WORK_FACTOR"); v != "" {
 			out["scryptWorkFactor"] = v
 		}
