@@ -80,6 +80,9 @@ type Options struct {
 	// Logf receives one line per message in and out (nil: silent). Secrets
 	// (PIN, passphrase) are never logged.
 	Logf func(format string, args ...any)
+	// Events receives what a person at the device would see: "waiting
+	// for the user: confirm_output", the scrambled PIN matrix (nil: none).
+	Events func(event string)
 }
 
 // Emulator is an emulated Trezor. Its firmware runs in one goroutine that
@@ -407,6 +410,12 @@ func (e *Emulator) versionAtLeast(major, minor, patch uint32) bool {
 		return v[1] > minor
 	}
 	return v[2] >= patch
+}
+
+func (e *Emulator) event(format string, args ...any) {
+	if e.opts.Events != nil {
+		e.opts.Events(fmt.Sprintf(format, args...))
+	}
 }
 
 func (e *Emulator) logf(format string, args ...any) {

@@ -283,6 +283,7 @@ func (e *Emulator) unlock() error {
 			e.matrix[i] = byte('1' + p)
 		}
 		e.ctl.Unlock()
+		e.event("PIN matrix on screen (positions 789/456/123): %s", e.PinMatrix())
 		var ack trezorpb.PinMatrixAck
 		if err := e.expect(&trezorpb.PinMatrixRequest{Type: trezorpb.PinMatrixRequest_PinMatrixRequestType_Current.Enum()},
 			tPinMatrixAck, &ack, failPinCancelled); err != nil {
@@ -391,6 +392,7 @@ func (e *Emulator) confirm(code trezorpb.ButtonRequest_ButtonRequestType, name s
 	var timer <-chan time.Time
 	switch {
 	case manual:
+		e.event("waiting for the user: %s (approve or reject through the control endpoint)", name)
 	case delay > 0:
 		t := time.NewTimer(delay)
 		defer t.Stop()
