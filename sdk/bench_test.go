@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/internal/benchsigner"
 )
+
+var tiny = benchsigner.New()
 
 func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
@@ -31,7 +34,7 @@ func launchToFirstSignature(b *testing.B, l launcher) time.Duration {
 	ctx := context.Background()
 	req := &sdk.SignMessageRequest{Account: account(), Message: []byte("first signature")}
 	start := time.Now()
-	c, err := l(ctx, exec.Command(testPlugin), sdk.PluginOptions{Name: "bench"})
+	c, err := l(ctx, exec.Command(benchPlugin), sdk.PluginOptions{Name: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,9 +47,10 @@ func launchToFirstSignature(b *testing.B, l launcher) time.Duration {
 	return d
 }
 
-// BenchmarkPluginLaunch: plugin launch to first signature (target: median
-// ≤ 10 ms), beside go-plugin's default AutoMTLS launch of the same plugin,
-// alternating in the same run.
+// BenchmarkPluginLaunch: plugin launch (spawn, handshake, mutual TLS) to
+// first signature (target: median ≤ 10 ms), beside go-plugin's default
+// AutoMTLS launch of the same plugin, alternating in the same run. The
+// plugin is benchsigner: a fixed key and crypto.Sign, nothing else.
 func BenchmarkPluginLaunch(b *testing.B) {
 	ours := make([]time.Duration, 0, b.N)
 	base := make([]time.Duration, 0, b.N)
@@ -65,8 +69,12 @@ func BenchmarkPluginLaunch(b *testing.B) {
 // (target: median ≤ 150 µs), beside the same signer in process, in the same
 // run.
 func BenchmarkWarmSignature(b *testing.B) {
-	c := launch(b, sdk.PluginOptions{Name: "bench"})
 	ctx := context.Background()
+	c, err := sdk.Launch(ctx, exec.Command(benchPlugin), sdk.PluginOptions{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
 	req := &sdk.SignMessageRequest{Account: account(), Message: []byte("a warm signature")}
 	for i := 0; i < 20; i++ { // connection and caches warm
 		if _, err := c.SignMessage(ctx, req); err != nil {
@@ -83,7 +91,7 @@ func BenchmarkWarmSignature(b *testing.B) {
 		}
 		warm = append(warm, time.Since(start))
 		start = time.Now()
-		if _, err := local.SignMessage(ctx, req); err != nil {
+		if _, err := tiny.SignMessage(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 		inproc = append(inproc, time.Since(start))

@@ -147,7 +147,7 @@ func ServeDetached(ctx context.Context, s Signer, opts DetachedOptions) error {
 	var stopOnce sync.Once
 	stop := func() { stopOnce.Do(func() { close(stopCh) }) }
 
-	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(serverTLS)), grpc.MaxRecvMsgSize(maxMsgSize))
+	gs := grpc.NewServer(append(serverOptions(), grpc.Creds(credentials.NewTLS(serverTLS)))...)
 	pbv2.RegisterSignerServer(gs, &v2Server{signer: s, prompts: &dialBackPrompter{tls: serverTLS}})
 	pbv2.RegisterDetachedServer(gs, &detachedServer{deadline: deadline, stop: stop})
 	served := make(chan error, 1)
@@ -209,7 +209,7 @@ func ServeDetached(ctx context.Context, s Signer, opts DetachedOptions) error {
 // folder when dir is empty.
 func privateDir(dir string) (string, bool, error) {
 	if dir == "" {
-		d, err := os.MkdirTemp("", "mm-signer-")
+		d, err := os.MkdirTemp(socketTempDir(), "mm-signer-")
 		if err != nil {
 			return "", false, NewError(CodeInternal, fmt.Sprintf("sdk: serve detached: folder: %v", err), "")
 		}
@@ -417,7 +417,7 @@ func Reattach(ctx context.Context, info *ReattachInfo, opts PluginOptions) (*Plu
 		c.prompter = noPrompter{}
 	}
 	// The Prompter socket the signer dials back.
-	pdir, err := os.MkdirTemp("", "mm-prompter-")
+	pdir, err := os.MkdirTemp(socketTempDir(), "mm-prompter-")
 	if err != nil {
 		return nil, NewError(CodeInternal, fmt.Sprintf("sdk: reattach: %v", err), "")
 	}
@@ -434,13 +434,12 @@ func Reattach(ctx context.Context, info *ReattachInfo, opts PluginOptions) (*Plu
 	c.prompterAddr = pln.Addr().String()
 
 	addr := info.Address
-	conn, err := grpc.NewClient("passthrough:///mm-signer",
+	conn, err := grpc.NewClient("passthrough:///mm-signer", append(clientDialOptions(),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			var nd net.Dialer
 			return nd.DialContext(ctx, "unix", addr)
 		}),
-		grpc.WithTransportCredentials(credentials.NewTLS(cliTLS)),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize)))
+		grpc.WithTransportCredentials(credentials.NewTLS(cliTLS)))...)
 	if err != nil {
 		c.Close()
 		return nil, NewError(CodeInternal, fmt.Sprintf("sdk: reattach: %v", err), "")

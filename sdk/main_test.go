@@ -15,9 +15,10 @@ import (
 	"github.com/mm-wallet/mm/sdk"
 )
 
-// testPlugin is the test plugin (sdk/internal/testplugin), built once for
-// the whole package by TestMain: plugin tests launch real processes.
-var testPlugin string
+// testPlugin is the test plugin (sdk/internal/testplugin) and benchPlugin
+// the benchmarks' tiny one (sdk/internal/benchplugin), built once for the
+// whole package by TestMain: plugin tests launch real processes.
+var testPlugin, benchPlugin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "mm-sdk-test-")
@@ -26,10 +27,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testPlugin = filepath.Join(dir, "mm-signer-test")
-	if out, err := exec.Command(goTool(), "build", "-o", testPlugin, "./internal/testplugin").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "sdk test: build test plugin: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	benchPlugin = filepath.Join(dir, "mm-signer-bench")
+	for out, pkg := range map[string]string{testPlugin: "./internal/testplugin", benchPlugin: "./internal/benchplugin"} {
+		if b, err := exec.Command(goTool(), "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "sdk test: build %s: %v\n%s", pkg, err, b)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -154,8 +154,8 @@ func (c *PluginClient) Close() error {
 // Launch takes cmd over: it sets its standard streams, extra files,
 // environment additions and process attributes. When cmd.Env is nil the
 // plugin gets only an allow-list of the host's environment (PluginEnv);
-// when cmd.Dir is empty it runs in a fresh temporary folder, removed on
-// Close. On Linux the plugin is killed if the host dies, even by SIGKILL.
+// when cmd.Dir is empty it runs in a fresh private temporary folder,
+// removed on Close. On Linux the plugin is killed if the host dies, even by SIGKILL.
 func Launch(ctx context.Context, cmd *exec.Cmd, opts PluginOptions) (*PluginClient, error) {
 	return launch(ctx, cmd, opts, launchConfig{})
 }
@@ -204,7 +204,8 @@ func launch(ctx context.Context, cmd *exec.Cmd, opts PluginOptions, lc launchCon
 		SyncStderr:       relay,
 		SkipHostEnv:      true,
 		StartTimeout:     time.Minute,
-		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize))},
+		GRPCDialOptions:  clientDialOptions(),
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: socketTempDir()},
 	}
 	if lc.autoMTLS {
 		cfg.AutoMTLS = true
@@ -299,9 +300,10 @@ func verifyChecksum(name, path string, want []byte) error {
 
 // PluginEnv returns the part of the host environment a plugin gets when its
 // command has no Env of its own: HOME, USER, LOGNAME, PATH, TMPDIR, TZ,
-// SHELL-free locale (LANG, LANGUAGE, LC_*), MM_HOME, the XDG base folders,
+// locale (LANG, LANGUAGE, LC_*), MM_HOME, the XDG base folders,
 // TLS trust settings (SSL_CERT_FILE, SSL_CERT_DIR) and proxy settings
-// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, any case) for remote signers. Secrets
+// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, any case) for remote signers, and
+// GOMAXPROCS and GOCOVERDIR for Go plugins. Secrets
 // such as MM_PASSWORD or MM_MNEMONIC never pass: a signer asks the Prompter.
 func PluginEnv() []string {
 	var out []string
@@ -318,7 +320,7 @@ func envAllowed(k string) bool {
 	switch k {
 	case "HOME", "USER", "LOGNAME", "PATH", "TMPDIR", "TZ", "LANG", "LANGUAGE",
 		"MM_HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME",
-		"SSL_CERT_FILE", "SSL_CERT_DIR", "GOCOVERDIR":
+		"SSL_CERT_FILE", "SSL_CERT_DIR", "GOCOVERDIR", "GOMAXPROCS":
 		return true
 	}
 	if strings.HasPrefix(k, "LC_") {
@@ -343,7 +345,6 @@ type pluginProcess struct {
 	stdout   io.ReadCloser
 	stderr   io.ReadCloser
 	lifeline *os.File // write end of the plugin's stdin; closed on release
-	workDir  string
 	pid      int
 
 	handshake lineCapture
@@ -359,7 +360,10 @@ type pluginProcess struct {
 
 var _ runner.Runner = (*pluginProcess)(nil)
 
-func (p *pluginProcess) runnerFunc(_ hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
+// runnerFunc prepares the process. socketDir is the private (0700)
+// temporary folder go-plugin made for this plugin's sockets and removes
+// when the plugin ends; it doubles as the plugin's working folder.
+func (p *pluginProcess) runnerFunc(_ hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
 	cmd := p.cmd
 	env := cmd.Env
 	if env == nil {
@@ -368,12 +372,7 @@ func (p *pluginProcess) runnerFunc(_ hclog.Logger, spec *exec.Cmd, _ string) (ru
 	env = append(env, spec.Env...) // go-plugin's: cookie, versions, socket folder
 	env = append(env, envLifeline+"=1")
 	if cmd.Dir == "" {
-		dir, err := os.MkdirTemp("", "mm-plugin-")
-		if err != nil {
-			return nil, fmt.Errorf("sdk: plugin working folder: %w", err)
-		}
-		p.workDir = dir
-		cmd.Dir = dir
+		cmd.Dir = socketDir
 	}
 	var tlsR, tlsW *os.File
 	if p.tls != nil {
@@ -522,9 +521,37 @@ func (p *pluginProcess) release() {
 	if p.lifeline != nil {
 		p.lifeline.Close()
 	}
-	if p.workDir != "" {
-		_ = os.RemoveAll(p.workDir)
+}
+
+// socketTempDir is where plugin sockets (and working folders) are made: a
+// memory file system when there is one — $XDG_RUNTIME_DIR, else /dev/shm —
+// because creating and deleting inodes on a busy disk file system costs a
+// plugin launch milliseconds; otherwise the system temporary folder. Every
+// folder made there is private (0700).
+var socketTempDir = sync.OnceValue(findSocketTempDir)
+
+func findSocketTempDir() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && writableDir(d) {
+		return d
 	}
+	if d := "/dev/shm"; writableDir(d) {
+		return d
+	}
+	return ""
+}
+
+func writableDir(d string) bool {
+	fi, err := os.Stat(d)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	f, err := os.CreateTemp(d, ".mm-probe-")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return true
 }
 
 // waitExit waits up to d for the process to end.

@@ -158,3 +158,31 @@ func (p *v1Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grp
 // request (64 KiB messages, large typed data), far below what would let a
 // misbehaving peer exhaust memory.
 const maxMsgSize = 16 << 20
+
+// Fixed HTTP/2 flow-control windows. Setting them turns off gRPC's
+// bandwidth-delay estimator, whose pings add frames and wake-ups to every
+// call on what is a local socket with nothing to estimate.
+const (
+	streamWindow = 1 << 20
+	connWindow   = 1 << 21
+)
+
+func clientDialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize)),
+		grpc.WithInitialWindowSize(streamWindow),
+		grpc.WithInitialConnWindowSize(connWindow),
+	}
+}
+
+// serverOptions are the plugin side's gRPC server options. A stream worker
+// runs calls on a goroutine whose stack has already grown, instead of a
+// fresh goroutine per call.
+func serverOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.NumStreamWorkers(1),
+		grpc.MaxRecvMsgSize(maxMsgSize),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
+	}
+}

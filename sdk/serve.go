@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,9 @@ type ServeOptions struct {
 //
 // When the host started it with StartDetached, Serve serves detached (see
 // ServeDetached) instead; plugins need no code of their own for it.
+//
+// Serve sets GOMAXPROCS to 1 unless the environment sets GOMAXPROCS: calls
+// still run concurrently, and round trips are faster (see PROTOCOL.md).
 func Serve(s Signer) {
 	if err := ServeWithOptions(s, ServeOptions{}); err != nil {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
@@ -62,6 +66,7 @@ func ServeWithOptions(s Signer, opts ServeOptions) error {
 			"sdk: serve: this program is an mm signer plugin; mm starts it, it is not run directly",
 			"install it with `mm signer install <path>` and use it through mm")
 	}
+	singleProc()
 	if fd := os.Getenv(envDetachedFD); fd != "" {
 		return serveDetachedChild(s, fd)
 	}
@@ -100,7 +105,7 @@ func ServeWithOptions(s Signer, opts ServeOptions) error {
 		VersionedPlugins: sets,
 		TLSProvider:      provider,
 		GRPCServer: func(o []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(o, grpc.MaxRecvMsgSize(maxMsgSize))...)
+			return grpc.NewServer(append(o, serverOptions()...)...)
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Error, Output: os.Stderr}),
 	})
@@ -132,6 +137,17 @@ func reclaimStdio() {
 			_ = dupOnto(2, fd)
 		}
 	})
+}
+
+// singleProc runs the plugin on one P unless GOMAXPROCS says otherwise. A
+// signer serves one user; with a single P the gRPC reader, the call and the
+// writer hand over on one thread, where more Ps would wake (and spin) other
+// threads on every call — measurably slower round trips on a small, busy
+// machine.
+func singleProc() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 }
 
 // closeSigner lets a signer wipe its secrets when serving ends.
