@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/mm-wallet/mm/hwtest"
 	emu "github.com/mm-wallet/mm/hwtest/trezor"
 	"github.com/mm-wallet/mm/sdk"
 	"github.com/mm-wallet/mm/signers/trezor"
@@ -206,4 +209,10 @@ func decBig(t testing.TB, n json.Number) *big.Int {
 		t.Fatalf("bad integer %q", n)
 	}
 	return v
+}
+
+// hostHashes computes EIP-712 hashes as a host does (go-ethereum apitypes
+// with exact integers).
+func hostHashes(doc []byte) (common.Hash, *common.Hash, error) {
+	return hwtest.TypedDataHashes(doc)
 }

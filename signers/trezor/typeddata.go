@@ -70,9 +70,6 @@ func (s *Signer) SignTypedDataWith(ctx context.Context, req *sdk.SignTypedDataRe
 				return nil, typedErr("the domain separator or message hash does not match the typed data")
 			}
 		}
-		if err := doc.precheck(); err != nil {
-			return nil, err
-		}
 	}
 	digest := typedDigest(req.DomainSeparator, req.MessageHash)
 	var sig []byte
@@ -101,6 +98,11 @@ func (s *Signer) SignTypedDataWith(ctx context.Context, req *sdk.SignTypedDataRe
 			}
 			if doc == nil {
 				return typedErr("a Core model needs the typed data JSON")
+			}
+			// Walk the document as the device will, so a value it would
+			// refuse is found before anything reaches it.
+			if err := doc.precheck(); err != nil {
+				return err
 			}
 			resp, err = d.signTypedFull(ctx, op, path, doc, !opts.NonV4Arrays)
 		}
