@@ -516,3 +516,20 @@ func TestServeRefusesWithoutHost(t *testing.T) {
 		t.Fatalf("run without TLS: %v %s", err, out)
 	}
 }
+
+// A plugin that ignores the TLS pipe — as one written in another language
+// would — negotiates go-plugin's standard AutoMTLS with the host's offered
+// certificate and still works, prompter included.
+func TestStandardAutoMTLSPlugin(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{secret: []byte("s3cret"), confirm: true}
+	c := launch(t, sdk.PluginOptions{Prompter: rec}, "-automtls")
+	r, err := c.SignMessage(context.Background(), &sdk.SignMessageRequest{Account: account(), Message: []byte(testsigner.MsgPrompt)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, _ := local.SignMessage(context.Background(), &sdk.SignMessageRequest{Account: account(), Message: rec.secret})
+	if !bytes.Equal(r.Signature, exp.Signature) {
+		t.Fatal("signature differs")
+	}
+}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerates the Go code of the mm signer plugin protocol from its .proto
-# files. `make proto` runs it through the go:generate line in sdk/plugin.go.
+# files. `make proto` runs it through the go:generate line in sdk/protocol.go.
 #
 # Usage: genprotoc.sh [OUTDIR]    (default: next to the .proto files)
 #

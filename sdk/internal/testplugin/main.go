@@ -1,11 +1,12 @@
 // Command testplugin serves the test signer as an mm signer plugin, for the
 // plugin wire's tests and benchmarks, which build it into a temporary folder.
 //
-//	testplugin [-versions 1,2] [-fake-version N]
+//	testplugin [-versions 1,2] [-fake-version N] [-automtls]
 //
 // -versions restricts the protocol versions offered; -fake-version prints a
 // go-plugin handshake for protocol N (which no SDK speaks) and waits, to
-// test version negotiation failures.
+// test version negotiation failures; -automtls ignores the host's TLS pipe
+// and uses go-plugin's standard AutoMTLS instead.
 package main
 
 import (
@@ -23,7 +24,11 @@ import (
 func main() {
 	versions := flag.String("versions", "", "comma-separated protocol versions to offer")
 	fake := flag.Int("fake-version", 0, "answer the handshake with this protocol version and wait")
+	autoMTLS := flag.Bool("automtls", false, "ignore the host's TLS pipe and negotiate go-plugin AutoMTLS, as a plugin in another language would")
 	flag.Parse()
+	if *autoMTLS {
+		os.Unsetenv("MM_PLUGIN_TLS_FD")
+	}
 	if *fake != 0 {
 		fmt.Printf("1|%d|unix|/nonexistent/mm-testplugin.sock|grpc|\n", *fake)
 		_, _ = io.Copy(io.Discard, os.Stdin)
