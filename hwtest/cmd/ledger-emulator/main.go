@@ -44,6 +44,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -57,14 +58,18 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "ledger-emulator:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run serves until ctx ends. It prints the bound addresses on stdout.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ledger-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:9999", "APDU server address (Speculos protocol)")
 	control := fs.String("control", "", "HTTP control endpoint address (off when empty)")
 	model := fs.String("model", "nanosp", "device model: nanos, nanox, nanosp, stax, flex, apex")
@@ -92,9 +97,9 @@ func run(args []string) error {
 		}
 		opts.Mnemonic = strings.Join(strings.Fields(string(b)), " ")
 	}
-	fmt.Fprintln(os.Stderr, "ledger-emulator: WARNING: test equipment only; its keys are public or test keys, never send real funds to them")
+	fmt.Fprintln(stderr, "ledger-emulator: WARNING: test equipment only; its keys are public or test keys, never send real funds to them")
 	if *verbose {
-		opts.Logf = log.New(os.Stderr, "", log.Ltime|log.Lmicroseconds).Printf
+		opts.Logf = log.New(stderr, "", log.Ltime|log.Lmicroseconds).Printf
 	}
 	emu, err := ledger.NewEmulator(opts)
 	if err != nil {
@@ -105,7 +110,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("listening tcp://%s\n", addr)
+	fmt.Fprintf(stdout, "listening tcp://%s\n", addr)
 	var srv *http.Server
 	if *control != "" {
 		l, err := net.Listen("tcp", *control)
@@ -115,13 +120,11 @@ func run(args []string) error {
 		srv = &http.Server{Handler: emu.ControlHandler(), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				fmt.Fprintln(os.Stderr, "ledger-emulator: control endpoint:", err)
+				fmt.Fprintln(stderr, "ledger-emulator: control endpoint:", err)
 			}
 		}()
-		fmt.Printf("control http://%s\n", l.Addr())
+		fmt.Fprintf(stdout, "control http://%s\n", l.Addr())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	if srv != nil {
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
