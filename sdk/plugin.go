@@ -759,6 +759,9 @@ func (c *PluginClient) callErr(ctx context.Context, method string, err error) er
 	if e := AsError(err); e != nil {
 		return e
 	}
+	if c.closed.Load() {
+		return &Error{Code: CodeCanceled, Message: fmt.Sprintf("plugin %s: %s interrupted: the client was closed", c.name, method), Err: err}
+	}
 	st := status.Convert(err)
 	switch st.Code() {
 	case codes.Canceled, codes.DeadlineExceeded:

@@ -533,3 +533,26 @@ func TestStandardAutoMTLSPlugin(t *testing.T) {
 		t.Fatal("signature differs")
 	}
 }
+
+// Closing the client while a call is in flight ends the call with CANCELED,
+// not PLUGIN_CRASHED, and ends the plugin.
+func TestCloseDuringCall(t *testing.T) {
+	t.Parallel()
+	c, err := sdk.Launch(context.Background(), exec.Command(testPlugin), sdk.PluginOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.SignMessage(context.Background(), &sdk.SignMessageRequest{Account: account(), Message: []byte(testsigner.MsgSleep)})
+		errc <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-errc:
+		wantCode(t, err, sdk.CodeCanceled)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the call outlived Close")
+	}
+}
