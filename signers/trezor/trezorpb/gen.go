@@ -7,4 +7,4 @@
 // in go.mod.
 package trezorpb
 
-//go:generate sh -c "d=$(mktemp -d) && go build -o $d/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go && protoc --plugin=protoc-gen-go=$d/protoc-gen-go --go_out=. --go_opt=paths=source_relative messages.proto; rc=$?; rm -rf $d; exit $rc"
+//go:generate sh genprotoc.sh
