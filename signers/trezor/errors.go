@@ -3,7 +3,6 @@ package trezor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/mm-wallet/mm/sdk"
@@ -82,7 +81,10 @@ func (d *device) unsupportedHint() string {
 	if d.bitcoinOnly() {
 		return "this Trezor runs bitcoin-only firmware, which cannot sign Ethereum requests: install the universal firmware with Trezor Suite"
 	}
-	return "the firmware does not know this request: " + hintUpdate
+	if d.isOne() {
+		return "the Trezor Model One (legacy firmware) does not know this request: " + hintUpdate + "; it never signs typed data in full, only as hashes"
+	}
+	return "the " + d.name() + " firmware " + d.firmware() + " does not know this request: " + hintUpdate
 }
 
 func clip(s string, n int) string {
@@ -101,5 +103,3 @@ func clip(s string, n int) string {
 func invalid(code sdk.Code, hint, format string, args ...any) *sdk.Error {
 	return errorf(code, hint, format, args...)
 }
-
-var _ = fmt.Sprint

@@ -3,7 +3,6 @@ package trezor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"sort"
 	"strings"
@@ -411,5 +410,3 @@ func checkSigner(op string, want, got common.Address, path []uint32) error {
 	}
 	return nil
 }
-
-var _ = fmt.Sprint
