@@ -95,6 +95,7 @@ func (b *Bridge) Close() error {
 
 type bridgeError struct{ msg string }
 
+// Error implements error.
 func (e bridgeError) Error() string { return e.msg }
 
 // Handler returns the Bridge API.

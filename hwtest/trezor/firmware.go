@@ -48,6 +48,7 @@ type failure struct {
 	msg  string
 }
 
+// Error implements error.
 func (f *failure) Error() string { return fmt.Sprintf("%s: %s", f.code, f.msg) }
 
 func fail(code trezorpb.Failure_FailureType, format string, args ...any) error {
@@ -58,6 +59,7 @@ func fail(code trezorpb.Failure_FailureType, format string, args ...any) error {
 // the flow without a reply and handles the new message.
 type restart struct{ in inbound }
 
+// Error implements error.
 func (r *restart) Error() string { return "interrupted by " + trezorpb.Name(r.in.typ) }
 
 // errUnplugged: the device is gone.

@@ -142,6 +142,7 @@ type memTransport struct {
 	replies chan []byte
 }
 
+// Exchange implements transport.Transport.
 func (m *memTransport) Exchange(ctx context.Context, req []byte) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -174,4 +175,5 @@ func (m *memTransport) push(reply []byte) {
 	}
 }
 
+// Close implements transport.Transport.
 func (m *memTransport) Close() error { return nil }
