@@ -3,10 +3,12 @@ package trezor_test
 import (
 	"context"
 	"encoding/hex"
+	"math/big"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 
 	emu "github.com/mm-wallet/mm/hwtest/trezor"
 	"github.com/mm-wallet/mm/sdk"
@@ -166,5 +168,32 @@ func TestDeviceStatusAndList(t *testing.T) {
 	info, err := newSigner(t, transport.TrezorBridgeURI(baddr, "1")).Info(ctxFor(t), &sdk.InfoRequest{})
 	if err != nil || info.Model != "Safe 5" || len(info.Capabilities.TxTypes) != 0 || info.Capabilities.PersonalMessage {
 		t.Fatalf("Info %+v, %v", info, err)
+	}
+}
+
+// TestZeroFields signs transactions whose integers are all zero: proto2
+// required fields must still be present (as empty byte strings).
+func TestZeroFields(t *testing.T) {
+	for _, m := range profiles {
+		_, uri := startEmulator(t, emu.Options{Model: m})
+		s := newSigner(t, uri)
+		for name, tx := range map[string]*types.Transaction{
+			"legacy":  types.NewTx(&types.LegacyTx{GasPrice: new(big.Int), Value: new(big.Int)}),
+			"eip1559": types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(1), GasTipCap: new(big.Int), GasFeeCap: new(big.Int), Value: new(big.Int)}),
+		} {
+			raw, _ := tx.MarshalBinary()
+			resp, err := s.SignTransaction(ctxFor(t), &sdk.SignTransactionRequest{Account: sdk.Account{Path: "m/44'/60'/0'/0/0"}, ChainID: big.NewInt(1), Transaction: raw})
+			if err != nil {
+				t.Fatalf("%s/%s: %v", m, name, err)
+			}
+			signed := new(types.Transaction)
+			if err := signed.UnmarshalBinary(resp.SignedTransaction); err != nil {
+				t.Fatal(err)
+			}
+			from, err := types.Sender(types.LatestSignerForChainID(big.NewInt(1)), signed)
+			if err != nil || from != common.HexToAddress("0x73d0385F4d8E00C5e6504C6030F47BF6212736A8") {
+				t.Fatalf("%s/%s: sender %s, %v", m, name, from.Hex(), err)
+			}
+		}
 	}
 }

@@ -140,6 +140,9 @@ func (d *device) signTx(ctx context.Context, path []uint32, tx *types.Transactio
 		if m.MaxPriorityFee == nil {
 			m.MaxPriorityFee = []byte{}
 		}
+		if m.GasLimit == nil {
+			m.GasLimit = []byte{}
+		}
 		if len(first) > 0 {
 			m.DataInitialChunk = first
 		}
@@ -163,6 +166,9 @@ func (d *device) signTx(ctx context.Context, path []uint32, tx *types.Transactio
 		}
 		if m.GasPrice == nil {
 			m.GasPrice = []byte{}
+		}
+		if m.GasLimit == nil {
+			m.GasLimit = []byte{}
 		}
 		if len(data) > 0 {
 			m.DataInitialChunk = first
