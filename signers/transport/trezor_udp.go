@@ -41,8 +41,8 @@ const trezorUDPKeepalive = 500 * time.Millisecond
 // A long message goes out in bursts of trezorUDPBurst datagrams separated
 // by trezorUDPPause.
 const (
-	trezorUDPBurst = 128
-	trezorUDPPause = 200 * time.Microsecond
+	trezorUDPBurst = 64
+	trezorUDPPause = 500 * time.Microsecond
 )
 
 // trezorCancelWait bounds how long an abandoned exchange waits for the
