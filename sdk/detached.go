@@ -18,7 +18,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	pbv2 "github.com/mm-wallet/mm/sdk/internal/proto/mm/signer/v2"
@@ -257,12 +256,10 @@ type dialBackPrompter struct {
 	tls *tls.Config
 }
 
-func (d *dialBackPrompter) prompter(_ context.Context, md metadata.MD) (pbv2.PrompterClient, func(), error) {
-	addrs := md.Get(prompterAddrKey)
-	if len(addrs) == 0 || !filepath.IsAbs(addrs[0]) || len(addrs[0]) > maxUnixPath {
+func (d *dialBackPrompter) prompter(_ context.Context, addr string) (pbv2.PrompterClient, func(), error) {
+	if addr == "" || !filepath.IsAbs(addr) || len(addr) > maxUnixPath {
 		return nil, nil, NewError(CodeNonInteractive, "the host offers no prompter", "")
 	}
-	addr := addrs[0]
 	conn, err := grpc.NewClient("passthrough:///mm-prompter",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			var nd net.Dialer

@@ -20,9 +20,9 @@ import (
 // prompterSource gives the plugin side a Prompter client for one call.
 type prompterSource interface {
 	// prompter returns a client for the host's Prompter and a function to
-	// call when done with it, or an error when there is none. md is the
-	// metadata of the Signer call being served.
-	prompter(ctx context.Context, md metadata.MD) (pbv2.PrompterClient, func(), error)
+	// call when done with it, or an error when there is none. addr is the
+	// Prompter socket the Signer call being served named, if any.
+	prompter(ctx context.Context, addr string) (pbv2.PrompterClient, func(), error)
 }
 
 // v2Server serves protocol 2 for one Signer.
@@ -38,12 +38,14 @@ var _ pbv2.SignerServer = (*v2Server)(nil)
 // the host's call id so the host can tie questions to the call that asked.
 func (v *v2Server) callContext(ctx context.Context) context.Context {
 	reclaimStdio()
-	md, _ := metadata.FromIncomingContext(ctx)
-	var id string
-	if vals := md.Get(callIDKey); len(vals) > 0 {
-		id = vals[0]
+	p := &remotePrompter{src: v.prompts}
+	if vals := metadata.ValueFromIncomingContext(ctx, callIDKey); len(vals) > 0 {
+		p.callID = vals[0]
 	}
-	return WithPrompter(ctx, &remotePrompter{src: v.prompts, callID: id, md: md})
+	if vals := metadata.ValueFromIncomingContext(ctx, prompterAddrKey); len(vals) > 0 {
+		p.prompterAddr = vals[0]
+	}
+	return WithPrompter(ctx, p)
 }
 
 func reqDecoder() *wireDecoder { return &wireDecoder{code: CodeInvalidRequest} }
@@ -329,7 +331,7 @@ func newBrokerPrompter(broker *plugin.GRPCBroker) *brokerPrompter {
 	return b
 }
 
-func (b *brokerPrompter) prompter(ctx context.Context, _ metadata.MD) (pbv2.PrompterClient, func(), error) {
+func (b *brokerPrompter) prompter(ctx context.Context, _ string) (pbv2.PrompterClient, func(), error) {
 	select {
 	case <-b.ready:
 		return pbv2.NewPrompterClient(b.conn), func() {}, nil
@@ -343,9 +345,9 @@ func (b *brokerPrompter) prompter(ctx context.Context, _ metadata.MD) (pbv2.Prom
 // remotePrompter is the Prompter a signer gets from PrompterFrom(ctx) when
 // it runs as a plugin: each question is a call to the host.
 type remotePrompter struct {
-	src    prompterSource
-	callID string
-	md     metadata.MD
+	src          prompterSource
+	callID       string
+	prompterAddr string
 }
 
 var _ Prompter = (*remotePrompter)(nil)
@@ -354,7 +356,7 @@ func (p *remotePrompter) client(ctx context.Context) (context.Context, pbv2.Prom
 	if p.src == nil {
 		return nil, nil, nil, NewError(CodeNonInteractive, "no prompter on this connection", "")
 	}
-	cl, release, err := p.src.prompter(ctx, p.md)
+	cl, release, err := p.src.prompter(ctx, p.prompterAddr)
 	if err != nil {
 		return nil, nil, nil, prompterErr(ctx, err)
 	}
