@@ -13,4 +13,9 @@
 //
 // To ship a signer, implement Signer and call Serve from main; test it with
 // the conformance suite in sdk/signertest.
+//
+// Hosts launch a plugin with Launch (or reach a detached signer started with
+// StartDetached through Reattach) and get a *PluginClient, which is itself a
+// Signer. Both halves of the wire live in this package; PROTOCOL.md
+// documents it for plugins written in other languages.
 package sdk

@@ -600,7 +600,7 @@ func (p *pluginProcess) startFailure(err error) error {
 				return &Error{
 					Code: CodePluginIncompatible,
 					Message: fmt.Sprintf("plugin %s speaks signer protocol version %s; this mm speaks versions %s",
-						p.name, clip(cleanText(parts[1]), 16), versionList(SupportedProtocolVersions)),
+						p.name, clip(cleanText(parts[1]), 16), versionList(SupportedProtocolVersions())),
 					Hint: "install a version of the plugin built for protocol " + strconv.Itoa(ProtocolVersion) + ", or update mm",
 				}
 			}
@@ -632,7 +632,7 @@ func startError(name string, err error) *Error {
 }
 
 func supportedVersion(v int) bool {
-	for _, s := range SupportedProtocolVersions {
+	for _, s := range SupportedProtocolVersions() {
 		if s == v {
 			return true
 		}

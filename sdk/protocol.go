@@ -25,9 +25,9 @@ const (
 	MagicCookieValue = "7f3c1e0a-mm-signer"
 )
 
-// SupportedProtocolVersions lists the plugin protocol versions this SDK
+// SupportedProtocolVersions returns the plugin protocol versions this SDK
 // speaks, newest first: ProtocolVersion (N) and N-1.
-var SupportedProtocolVersions = []int{ProtocolVersion, ProtocolVersion - 1}
+func SupportedProtocolVersions() []int { return []int{ProtocolVersion, ProtocolVersion - 1} }
 
 // Names on the wire.
 const (
@@ -68,7 +68,7 @@ var handshake = plugin.HandshakeConfig{
 // versions (all supported ones when empty).
 func serverPlugins(s Signer, versions []int) (map[int]plugin.PluginSet, error) {
 	if len(versions) == 0 {
-		versions = SupportedProtocolVersions
+		versions = SupportedProtocolVersions()
 	}
 	out := make(map[int]plugin.PluginSet, len(versions))
 	for _, v := range versions {
@@ -78,7 +78,7 @@ func serverPlugins(s Signer, versions []int) (map[int]plugin.PluginSet, error) {
 		case 2:
 			out[2] = plugin.PluginSet{pluginSetKey: &v2Plugin{signer: s}}
 		default:
-			return nil, fmt.Errorf("sdk: protocol version %d is not one this SDK speaks (%s)", v, versionList(SupportedProtocolVersions))
+			return nil, fmt.Errorf("sdk: protocol version %d is not one this SDK speaks (%s)", v, versionList(SupportedProtocolVersions()))
 		}
 	}
 	return out, nil

@@ -22,7 +22,7 @@ import (
 // ServeOptions tunes ServeWithOptions.
 type ServeOptions struct {
 	// Versions restricts the plugin protocol versions offered to the host.
-	// Empty offers every version this SDK speaks (SupportedProtocolVersions),
+	// Empty offers every version this SDK speaks (SupportedProtocolVersions()),
 	// which is what plugins should do; tests set it to act as an older
 	// plugin.
 	Versions []int
