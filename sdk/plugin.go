@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -510,8 +512,20 @@ func (p *pluginProcess) ID() string {
 // Diagnose implements runner.Runner.
 func (p *pluginProcess) Diagnose(context.Context) string { return "" }
 
-// PluginToHost implements runner.AddrTranslator.
-func (p *pluginProcess) PluginToHost(n, a string) (string, string, error) { return n, a, nil }
+// PluginToHost implements runner.AddrTranslator. The address comes from the
+// plugin: only a unix socket is accepted (a TCP address on loopback where
+// there are none, on Windows), so a plugin cannot point the host elsewhere.
+func (p *pluginProcess) PluginToHost(n, a string) (string, string, error) {
+	switch {
+	case n == "unix" && a != "":
+		return n, a, nil
+	case n == "tcp" && runtime.GOOS == "windows":
+		if host, _, err := net.SplitHostPort(a); err == nil && net.ParseIP(host).IsLoopback() {
+			return n, a, nil
+		}
+	}
+	return "", "", fmt.Errorf("plugin %s offered the address %s %q; only a local socket is accepted", p.name, clip(cleanText(n), 16), clip(cleanText(a), 120))
+}
 
 // HostToPlugin implements runner.AddrTranslator.
 func (p *pluginProcess) HostToPlugin(n, a string) (string, string, error) { return n, a, nil }
@@ -618,7 +632,9 @@ func (p *pluginProcess) startFailure(err error) error {
 	if proc == nil {
 		return startError(p.name, err)
 	}
-	if p.waitExit(2 * time.Second) {
+	// go-plugin kills the process when the start fails; it only crashed if
+	// it never completed its handshake.
+	if p.handshake.line() == "" && p.waitExit(2*time.Second) {
 		return p.crashed("start-up")
 	}
 	return &Error{Code: CodePluginProtocolError, Message: fmt.Sprintf("plugin %s: %s", p.name, cleanText(err.Error())), Err: err}

@@ -556,3 +556,15 @@ func TestCloseDuringCall(t *testing.T) {
 		t.Fatal("the call outlived Close")
 	}
 }
+
+// A plugin cannot send the host to connect anywhere but a local socket.
+func TestHandshakeAddressRefused(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"tcp|127.0.0.1:1", "tcp|192.0.2.1:443", "udp|127.0.0.1:1", "unix|"} {
+		_, err := sdk.Launch(context.Background(), exec.Command(testPlugin, "-fake-address", addr), sdk.PluginOptions{Name: "liar"})
+		e := wantCode(t, err, sdk.CodePluginProtocolError)
+		if !strings.Contains(e.Message, "only a local socket") {
+			t.Fatalf("%s: %q", addr, e.Message)
+		}
+	}
+}

@@ -24,10 +24,16 @@ import (
 func main() {
 	versions := flag.String("versions", "", "comma-separated protocol versions to offer")
 	fake := flag.Int("fake-version", 0, "answer the handshake with this protocol version and wait")
+	fakeAddr := flag.String("fake-address", "", "answer the handshake with this network|address and wait")
 	autoMTLS := flag.Bool("automtls", false, "ignore the host's TLS pipe and negotiate go-plugin AutoMTLS, as a plugin in another language would")
 	flag.Parse()
 	if *autoMTLS {
 		os.Unsetenv("MM_PLUGIN_TLS_FD")
+	}
+	if *fakeAddr != "" {
+		fmt.Printf("1|2|%s|grpc|\n", *fakeAddr)
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return
 	}
 	if *fake != 0 {
 		fmt.Printf("1|%d|unix|/nonexistent/mm-testplugin.sock|grpc|\n", *fake)
