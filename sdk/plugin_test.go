@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -567,4 +568,28 @@ func TestHandshakeAddressRefused(t *testing.T) {
 			t.Fatalf("%s: %q", addr, e.Message)
 		}
 	}
+}
+
+// A long-lived host (the REPL) launches and closes plugins many times:
+// nothing of them stays behind in the host.
+func TestLaunchCloseLeavesNothing(t *testing.T) {
+	// Not parallel: it counts the process's goroutines.
+	ctx := context.Background()
+	cycle := func() {
+		c, err := sdk.Launch(ctx, exec.Command(benchPlugin), sdk.PluginOptions{Prompter: &recorder{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.SignMessage(ctx, &sdk.SignMessageRequest{Account: account(), Message: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	cycle() // first-use goroutines (the spawner thread) start here
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for i := 0; i < 10; i++ {
+		cycle()
+	}
+	waitFor(t, "goroutines to settle", 20*time.Second, func() bool { return runtime.NumGoroutine() <= before+1 })
 }
