@@ -61,7 +61,7 @@ type Plugin struct {
 	// Source is where Install copied the plugin from.
 	Source string `json:"source,omitempty"`
 	// InstalledAt is when it was installed.
-	InstalledAt time.Time `json:"installedAt,omitempty"`
+	InstalledAt time.Time `json:"installedAt,omitzero"`
 }
 
 func (h *Host) store() (*state.Store, error) {
