@@ -1,7 +1,7 @@
 // Package devnet runs mm's embedded Ethereum development chain: go-ethereum's
 // own node and eth service in dev mode (a simulated beacon that seals a
 // block as soon as transactions arrive, or every BlockPeriod), JSON-RPC over
-// HTTP and WebSocket on loopback (eth, net, web3, debug, txpool, dev;
+// HTTP and WebSocket on loopback (eth, net, web3, debug, txpool;
 // eth_simulateV1 included), chain id 1337.
 //
 // Start prefunds the requested accounts with ether and fixture USDC and
@@ -84,6 +84,7 @@ type Node struct {
 	httpURL   string
 	wsURL     string
 	client    *ethclient.Client
+	sealer    *sealer
 
 	fundMu    sync.Mutex
 	fundWei   *big.Int
@@ -121,7 +122,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	if o.FundUSDC == nil {
 		o.FundUSDC = DefaultFundUSDC
 	}
-	modules := []string{"eth", "net", "web3", "debug", "txpool", "dev"}
+	modules := []string{"eth", "net", "web3", "debug", "txpool"}
 	nodeConf := node.Config{
 		Name:             "mm-devnet",
 		DataDir:          o.DataDir,
@@ -190,8 +191,6 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		stack.Close()
 		return nil, fmt.Errorf("devnet: create simulated beacon: %w", err)
 	}
-	catalyst.RegisterSimulatedBeaconAPIs(stack, beacon)
-	stack.RegisterLifecycle(beacon)
 	if err := stack.Start(); err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("devnet: start node on %s:%d: %w", o.Host, o.Port, err)
@@ -206,6 +205,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		fundWei:  o.FundWei,
 		fundUSDC: o.FundUSDC,
 	}
+	n.sealer = startSealer(backend, beacon, time.Duration(period)*time.Second)
 	if err := n.deploy(ctx); err != nil {
 		n.Close()
 		return nil, err
@@ -238,6 +238,11 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		if n.client != nil {
 			n.client.Close()
+		}
+		// Stop sealing before the chain shuts down: a block sealed while
+		// the blockchain closes would crash the process.
+		if n.sealer != nil {
+			n.sealer.stop()
 		}
 		n.closeErr = n.stack.Close()
 	})
@@ -400,4 +405,83 @@ func freePort(host string) (int, error) {
 
 func callMsg(to common.Address, data []byte) ethereum.CallMsg {
 	return ethereum.CallMsg{To: &to, Data: data}
+}
+
+// sealer seals a block whenever transactions arrive, or every period when
+// one is set. go-ethereum's own loops (catalyst.RegisterSimulatedBeaconAPIs,
+// SimulatedBeacon.Start) are not waited for on shutdown and may seal into a
+// closed chain, crashing the process; this one stops and waits for the
+// block in progress before the node closes.
+type sealer struct {
+	quit chan struct{}
+	done chan struct{}
+}
+
+// maxCatchUp bounds the extra empty blocks sealed for executable
+// transactions the miner leaves out (a fee cap below the base fee): each
+// lowers the base fee by 1/8, after which such a transaction waits for the
+// next arrival — a "stuck" transaction, as on a real chain.
+const maxCatchUp = 8
+
+func startSealer(backend *eth.Ethereum, beacon *catalyst.SimulatedBeacon, period time.Duration) *sealer {
+	s := &sealer{quit: make(chan struct{}), done: make(chan struct{})}
+	txs := make(chan core.NewTxsEvent, 256)
+	if period > 0 {
+		go func() {
+			defer close(s.done)
+			t := time.NewTicker(period)
+			defer t.Stop()
+			for {
+				select {
+				case <-s.quit:
+					return
+				case <-t.C:
+					beacon.Commit()
+				}
+			}
+		}()
+		return s
+	}
+	sub := backend.TxPool().SubscribeTransactions(txs, true)
+	go func() {
+		defer close(s.done)
+		defer sub.Unsubscribe()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-sub.Err():
+				return
+			case <-txs:
+			}
+			// Take every notification already queued: one block serves them.
+			for drained := false; !drained; {
+				select {
+				case <-txs:
+				default:
+					drained = true
+				}
+			}
+			beacon.Commit()
+			_ = backend.TxPool().Sync()
+			for i := 0; i < maxCatchUp; i++ {
+				if executable, _ := backend.TxPool().Stats(); executable == 0 {
+					break
+				}
+				select {
+				case <-s.quit:
+					return
+				default:
+				}
+				beacon.Commit()
+				_ = backend.TxPool().Sync()
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sealer) stop() {
+	close(s.quit)
+	<-s.done
 }

@@ -239,3 +239,29 @@ func sendFrom(t *testing.T, c *ethclient.Client, key *ecdsaKey, to common.Addres
 		t.Fatalf("tx to %s: receipt %+v, %v", to.Hex(), r, err)
 	}
 }
+
+func TestBlockPeriodSealsWithoutTransactions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	n, err := Start(ctx, Options{BlockPeriod: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	c := ethclient.NewClient(n.Attach())
+	defer c.Close()
+	// With a period, fixture deployment waits for the next tick; after it
+	// the head keeps moving on its own.
+	start, _ := c.BlockNumber(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, _ := c.BlockNumber(ctx)
+		if h >= start+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("head stayed at %d with a 1 s block period", h)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
