@@ -82,7 +82,7 @@ func TestIntrinsicGas(t *testing.T) {
 	}{
 		{nil, nil, 21000},
 		{[]byte{0, 1}, nil, 21000 + (1+4)*10}, // floor (10 per token) above 4+16
-		{ff, nil, 21000 + 100*4*10}, // the EIP-7623 floor exceeds 21000 + 1600
+		{ff, nil, 21000 + 100*4*10},           // the EIP-7623 floor exceeds 21000 + 1600
 		{nil, al, 21000 + 2400 + 2*1900},
 	} {
 		if got := IntrinsicGas(c.data, c.al); got != c.want {
