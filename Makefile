@@ -5,7 +5,7 @@ GO      ?= go
 BIN     ?= bin
 GOFLAGS_TEST ?= -count=1 -timeout 14m
 
-.PHONY: all build test test-short bench proto lint demo tools clean
+.PHONY: all build test test-short bench proto lint demo tools clean contracts
 
 all: build
 
@@ -31,6 +31,10 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build ./...
+
+## contracts: recompile the dev chain's fixture contracts (pinned solc from npm; outputs are committed)
+contracts:
+	./core/devnet/contracts/build.sh
 
 ## tools: what the tests and generators need that a fresh machine lacks
 tools:
