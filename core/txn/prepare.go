@@ -427,6 +427,8 @@ func estimateErr(err error) error {
 
 type fixedNonce uint64
 
+// PendingNonceAt implements submit.NonceSource with the value read in the
+// preparer's batched round trip.
 func (f fixedNonce) PendingNonceAt(context.Context, common.Address) (uint64, error) {
 	return uint64(f), nil
 }
