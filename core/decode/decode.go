@@ -24,6 +24,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/mm-wallet/mm/core"
 	"github.com/mm-wallet/mm/core/chains"
@@ -148,6 +149,28 @@ func (d *Decoder) Decode(to *common.Address, value *big.Int, data []byte) *core.
 	return d.decode(to, value, data, 0)
 }
 
+// noTarget stands for the called contract when the calldata comes without
+// one (`mm decode --payload 0x…`); intents then say "the called contract".
+var noTarget = common.BytesToAddress(crypto.Keccak256([]byte("mm decode: no target")))
+
+// DecodeData describes calldata whose target is not known: token amounts
+// are shown in raw units and the target as "the called contract".
+func (d *Decoder) DecodeData(data []byte) *core.Call {
+	to := noTarget
+	if len(data) == 0 {
+		return &core.Call{FunctionName: "none", Params: []core.Param{}, Intent: "No calldata (a plain transfer)", Risk: core.RiskLow, Known: true}
+	}
+	return d.decode(&to, nil, data, 0)
+}
+
+// name renders a call target.
+func (d *Decoder) name(a common.Address) string {
+	if a == noTarget {
+		return "the called contract"
+	}
+	return a.Hex()
+}
+
 func (d *Decoder) decode(to *common.Address, value *big.Int, data []byte, depth int) *core.Call {
 	if value == nil {
 		value = new(big.Int)
@@ -165,7 +188,7 @@ func (d *Decoder) decode(to *common.Address, value *big.Int, data []byte, depth 
 		}
 	}
 	if len(data) < 4 {
-		return &core.Call{FunctionName: "unknown", Params: []core.Param{}, Intent: fmt.Sprintf("Call %s with %d bytes of malformed calldata%s", to.Hex(), len(data), d.sending(value)), Risk: core.RiskHigh}
+		return &core.Call{FunctionName: "unknown", Params: []core.Param{}, Intent: fmt.Sprintf("Call %s with %d bytes of malformed calldata%s", d.name(*to), len(data), d.sending(value)), Risk: core.RiskHigh}
 	}
 	var id [4]byte
 	copy(id[:], data[:4])
@@ -189,9 +212,9 @@ func (d *Decoder) decode(to *common.Address, value *big.Int, data []byte, depth 
 		}
 	}
 	if len(cands) > 0 {
-		return &core.Call{FunctionName: cands[0].m.RawName, Signature: cands[0].m.Sig, Selector: sel, Params: []core.Param{}, Intent: fmt.Sprintf("Call %s on %s with malformed arguments%s", cands[0].m.Sig, to.Hex(), d.sending(value)), Risk: core.RiskHigh}
+		return &core.Call{FunctionName: cands[0].m.RawName, Signature: cands[0].m.Sig, Selector: sel, Params: []core.Param{}, Intent: fmt.Sprintf("Call %s on %s with malformed arguments%s", cands[0].m.Sig, d.name(*to), d.sending(value)), Risk: core.RiskHigh}
 	}
-	return &core.Call{FunctionName: "unknown", Selector: sel, Params: []core.Param{}, Intent: fmt.Sprintf("Call unknown function %s on %s%s", sel, to.Hex(), d.sending(value)), Risk: core.RiskHigh}
+	return &core.Call{FunctionName: "unknown", Selector: sel, Params: []core.Param{}, Intent: fmt.Sprintf("Call unknown function %s on %s%s", sel, d.name(*to), d.sending(value)), Risk: core.RiskHigh}
 }
 
 // unpack decodes arguments, turning any panic of the ABI decoder on

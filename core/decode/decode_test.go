@@ -237,3 +237,14 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeDataWithoutTarget(t *testing.T) {
+	d := mainnet(t)
+	c := d.DecodeData(pack(t, "transfer(address,uint256)", bob, big.NewInt(5)))
+	if c.FunctionName != "transfer" || c.Intent != "Transfer 5 token units to "+bob.Hex() {
+		t.Errorf("got %q", c.Intent)
+	}
+	if c := d.DecodeData(common.FromHex("0x12345678")); c.Intent != "Call unknown function 0x12345678 on the called contract" || c.Risk != core.RiskHigh {
+		t.Errorf("unknown: %q %s", c.Intent, c.Risk)
+	}
+}

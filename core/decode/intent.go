@@ -36,7 +36,7 @@ func (d *Decoder) describe(c *core.Call, m method, to common.Address, value *big
 			if known {
 				c.Intent = fmt.Sprintf("Transfer %s from %s to %s", amt(big_(v[2])), addr(v[0]), addr(v[1]))
 			} else {
-				c.Intent = fmt.Sprintf("Transfer token amount or NFT #%s of %s from %s to %s", big_(v[2]), to.Hex(), addr(v[0]), addr(v[1]))
+				c.Intent = fmt.Sprintf("Transfer token amount or NFT #%s of %s from %s to %s", big_(v[2]), d.name(to), addr(v[0]), addr(v[1]))
 			}
 			c.Risk = core.RiskMedium
 		case "increaseAllowance":
@@ -58,9 +58,9 @@ func (d *Decoder) describe(c *core.Call, m method, to common.Address, value *big
 		c.Risk = core.RiskMedium
 	case famERC1155:
 		if m.m.RawName == "safeBatchTransferFrom" {
-			c.Intent = fmt.Sprintf("Transfer %d token types of %s from %s to %s", reflect.ValueOf(v[2]).Len(), to.Hex(), addr(v[0]), addr(v[1]))
+			c.Intent = fmt.Sprintf("Transfer %d token types of %s from %s to %s", reflect.ValueOf(v[2]).Len(), d.name(to), addr(v[0]), addr(v[1]))
 		} else {
-			c.Intent = fmt.Sprintf("Transfer %s of token #%s of %s from %s to %s", big_(v[3]), big_(v[2]), to.Hex(), addr(v[0]), addr(v[1]))
+			c.Intent = fmt.Sprintf("Transfer %s of token #%s of %s from %s to %s", big_(v[3]), big_(v[2]), d.name(to), addr(v[0]), addr(v[1]))
 		}
 		c.Risk = core.RiskMedium
 	case famNFT:
@@ -81,7 +81,7 @@ func (d *Decoder) describe(c *core.Call, m method, to common.Address, value *big
 	case famMulticall3:
 		d.multicall(c, m, v, depth)
 	case famUser:
-		c.Intent = fmt.Sprintf("Call %s on %s", m.m.Sig, to.Hex())
+		c.Intent = fmt.Sprintf("Call %s on %s", m.m.Sig, d.name(to))
 		c.Risk = core.RiskMedium
 	}
 	c.Intent += d.sending(value)
@@ -99,7 +99,7 @@ func (d *Decoder) approval(tok chains.Token, known bool, contract common.Address
 	case v.Cmp(max) == 0 || v.Cmp(unlimitedFloor) >= 0:
 		return fmt.Sprintf("Approve UNLIMITED %s for %s", sym, spender), core.RiskHigh
 	case !known:
-		return fmt.Sprintf("Approve %s to spend %s units (or NFT #%s) of %s", spender, v, v, contract.Hex()), core.RiskMedium
+		return fmt.Sprintf("Approve %s to spend %s units (or NFT #%s) of %s", spender, v, v, d.name(contract)), core.RiskMedium
 	default:
 		return fmt.Sprintf("Approve %s %s for %s", chains.FormatUnits(v, tok.Decimals), sym, spender), core.RiskMedium
 	}
@@ -177,6 +177,9 @@ func (d *Decoder) multicall(c *core.Call, m method, v []any, depth int) {
 }
 
 func (d *Decoder) amount(tok chains.Token, known bool, contract common.Address, v *big.Int) string {
+	if contract == noTarget {
+		return fmt.Sprintf("%s token units", v)
+	}
 	if !known {
 		return fmt.Sprintf("%s units of token %s", v, contract.Hex())
 	}
@@ -187,6 +190,9 @@ func (d *Decoder) symbol(tok chains.Token, known bool, contract common.Address) 
 	if known {
 		return tok.Symbol
 	}
+	if contract == noTarget {
+		return "the called token"
+	}
 	return "token " + contract.Hex()
 }
 
@@ -194,7 +200,7 @@ func (d *Decoder) collection(tok chains.Token, known bool, contract common.Addre
 	if known {
 		return tok.Symbol
 	}
-	return "collection " + contract.Hex()
+	return "collection " + d.name(contract)
 }
 
 func expires(t *big.Int) string {
