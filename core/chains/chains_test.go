@@ -286,3 +286,24 @@ func TestUnreachableNodeIsRPCUnavailableAfterBoundedRetries(t *testing.T) {
 		t.Errorf("timeout not applied: %s", time.Since(start))
 	}
 }
+
+func TestBalances(t *testing.T) {
+	ctx := context.Background()
+	c, _ := chains.Dial(ctx, node.RPCURL())
+	defer c.Close()
+	dev, _ := chains.Resolve(1337, chains.Settings{Getenv: func(string) string { return "" }})
+	bs, err := c.Balances(ctx, dev, holder, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 2 || bs[0].Symbol != "ETH" || bs[0].Amount != "10000" || bs[1].Symbol != "USDC" || bs[1].Amount != "1000000" || bs[1].Raw != "1000000000000" {
+		t.Errorf("balances = %+v", bs)
+	}
+	bs, err = c.Balances(ctx, dev, holder, []string{"usdc"})
+	if err != nil || len(bs) != 1 || bs[0].Symbol != "USDC" {
+		t.Errorf("USDC only = %+v %v", bs, err)
+	}
+	if _, err := c.Balances(ctx, dev, holder, []string{"DOGE"}); sdk.CodeOf(err) != core.CodeTokenNotFound {
+		t.Errorf("unknown token: %v", err)
+	}
+}
