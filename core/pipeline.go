@@ -82,8 +82,12 @@ type Result struct {
 	Decision     *Decision       `json:"decision,omitempty"`
 	// UnsignedTx is the prepared transaction (MarshalBinary, 0x-hex) in a
 	// dry run.
-	UnsignedTx string  `json:"unsignedTx,omitempty"`
-	Timings    Timings `json:"-"`
+	UnsignedTx string `json:"unsignedTx,omitempty"`
+	// Warnings are non-fatal problems after broadcast (see
+	// Submission.Warnings).
+	Warnings []string `json:"warnings,omitempty"`
+	// Timings are the per-stage durations of this run.
+	Timings Timings `json:"-"`
 }
 
 // Pipeline runs requests through every stage. Preparer and Signer are
@@ -254,6 +258,7 @@ func (p *Pipeline) Run(ctx context.Context, req *Request) (res *Result, err erro
 	h := sub.Hash
 	res.TxHash = &h
 	res.Route = sub.Route
+	res.Warnings = sub.Warnings
 	res.Status = StatusSubmitted
 	if job != nil {
 		job.TxHash = &h
