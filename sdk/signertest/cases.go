@@ -358,6 +358,10 @@ func (h *harness) testAuthorization(t *testing.T) {
 	}{{big.NewInt(0), 0}, {big.NewInt(1), 5}, {big.NewInt(11155111), ^uint64(0)}, {maxU256, 1}} {
 		acct := h.accts[i%len(h.accts)]
 		resp, err := a.SignAuthorization(ctx, &sdk.SignAuthorizationRequest{Account: acct, ChainID: c.chainID, Delegate: someTo, Nonce: c.nonce})
+		if l, ok := h.limit(CaseAuthorizationWideChainID); ok && !c.chainID.IsUint64() {
+			wantLimit(t, fmt.Sprintf("SignAuthorization(chain %s)", c.chainID), l, err, resp)
+			continue
+		}
 		if err != nil {
 			t.Fatalf("SignAuthorization(chain %s): %v", c.chainID, err)
 		}
@@ -408,7 +412,15 @@ func (h *harness) testTypedData(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the suite cannot hash its own document: %v", err)
 			}
-			sig := h.signTyped(t, h.s, &sdk.SignTypedDataRequest{Account: acct, TypedData: []byte(d.json), DomainSeparator: ds, MessageHash: mh})
+			req := &sdk.SignTypedDataRequest{Account: acct, TypedData: []byte(d.json), DomainSeparator: ds, MessageHash: mh}
+			if l, ok := h.limit(d.limit); ok {
+				ctx, cancel := h.ctx(t)
+				defer cancel()
+				resp, err := h.s.SignTypedData(ctx, req)
+				wantLimit(t, "typed data: "+d.name, l, err, resp)
+				return
+			}
+			sig := h.signTyped(t, h.s, req)
 			if err := verifySig(TypedDataDigest(ds, mh), sig, 27, acct.Address); err != nil {
 				t.Fatal(err)
 			}
@@ -763,12 +775,16 @@ func (h *harness) oneCall(s sdk.Signer, i int) error {
 		}
 	case 2:
 		if h.info.Capabilities.TypedData != sdk.TypedDataNone && !h.info.Capabilities.AsyncJobs {
-			doc := []byte(typedDocs[i%len(typedDocs)].json)
+			d := typedDocs[i%len(typedDocs)]
+			doc := []byte(d.json)
 			ds, mh, err := TypedDataHashes(doc)
 			if err != nil {
 				return err
 			}
 			resp, err := s.SignTypedData(ctx, &sdk.SignTypedDataRequest{Account: acct, TypedData: doc, DomainSeparator: ds, MessageHash: mh})
+			if l, ok := h.limit(d.limit); ok {
+				return refusal("typed data: "+d.name+" (declared limit)", err, resp, l.Code)
+			}
 			if err != nil {
 				return err
 			}

@@ -50,6 +50,22 @@
 //	capability not claimed in Info                                       UNSUPPORTED
 //	context cancelled                                                    CANCELED
 //
+// # Device limits
+//
+// A hardware signer may be unable to pass a case whatever its driver does:
+// the Ledger Ethereum app cannot sign typed data whose primary type is
+// EIP712Domain, nor an EIP-7702 authorization for a chain id above 2^64-1.
+// Such a signer declares each limit in Options.Limits with the code it
+// answers instead:
+//
+//	Limits: []signertest.Limit{
+//		{Case: signertest.CaseTypedDataDomainPrimary, Code: sdk.CodeUnsupported, Reason: "the app needs a message hash"},
+//	},
+//
+// The case is not skipped: the suite sends it and demands that coded
+// refusal with no signature, and logs the reason. Only the cases named by
+// the Case constants can be declared; anything else is a test failure.
+//
 // The suite computes the EIP-712 hashes it sends with go-ethereum's
 // signer/core/apitypes, the way mm's host does, reading integers exactly
 // and allowing an empty domain.

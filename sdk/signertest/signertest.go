@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +41,46 @@ type Options struct {
 	// Timeout bounds each signer call the suite makes; default one minute.
 	// It only turns a hung signer into a failure: no check depends on time.
 	Timeout time.Duration
+	// Limits declares the cases this signer cannot pass because the device
+	// or service it drives cannot do what they ask, each with the coded
+	// refusal the signer gives instead. The suite then demands exactly that
+	// refusal, with no signature, wherever the case comes up (including
+	// the concurrency calls): a declared limit is still a checked case, and
+	// a signer that signs it anyway, or answers another code, fails. Only
+	// the cases named by the Case constants can be declared.
+	Limits []Limit
+}
+
+// Case names a conformance case that a signer may declare as a Limit.
+type Case string
+
+// The cases a signer may declare as limits. They are the ones real
+// hardware cannot do whatever its driver does; everything else in the
+// suite is within reach of every signer.
+const (
+	// CaseTypedDataDomainPrimary is EIP-712 typed data whose primary type
+	// is EIP712Domain, which signs keccak256(0x1901 ‖ domain separator)
+	// with no message hash. The Ledger Ethereum app refuses a missing
+	// message hash.
+	CaseTypedDataDomainPrimary Case = "typed-data-eip712domain-primary-type"
+	// CaseAuthorizationWideChainID is an EIP-7702 authorization for a
+	// chain id above 2^64-1 (EIP-7702 allows 256 bits). The Ledger
+	// Ethereum app reads the chain id as 64 bits.
+	CaseAuthorizationWideChainID Case = "authorization-chain-id-above-2^64-1"
+)
+
+// knownCases are the cases a Limit may name.
+var knownCases = []Case{CaseTypedDataDomainPrimary, CaseAuthorizationWideChainID}
+
+// Limit is one case a signer cannot pass, declared in Options.Limits.
+type Limit struct {
+	// Case is the case, one of the Case constants.
+	Case Case
+	// Code is the code the signer answers for it instead of a signature,
+	// e.g. UNSUPPORTED or INVALID_REQUEST.
+	Code sdk.Code
+	// Reason says why the signer cannot do it; the suite logs it.
+	Reason string
 }
 
 // DefaultPaths are the paths exercised when Options.Paths is empty.
@@ -104,6 +145,7 @@ type harness struct {
 	info    *sdk.InfoResponse
 	paths   []string
 	accts   []sdk.Account
+	limits  map[Case]Limit
 }
 
 func newHarness(t *testing.T, factory func(t *testing.T) sdk.Signer, opts Options) *harness {
@@ -111,7 +153,19 @@ func newHarness(t *testing.T, factory func(t *testing.T) sdk.Signer, opts Option
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Minute
 	}
-	h := &harness{factory: factory, opts: opts}
+	h := &harness{factory: factory, opts: opts, limits: map[Case]Limit{}}
+	for _, l := range opts.Limits {
+		if !containsCase(knownCases, l.Case) {
+			t.Fatalf("signertest: Options.Limits: unknown case %q (known: %v)", l.Case, knownCases)
+		}
+		if !codeRe.MatchString(string(l.Code)) {
+			t.Fatalf("signertest: Options.Limits: case %q: %q is not an error code", l.Case, l.Code)
+		}
+		if _, dup := h.limits[l.Case]; dup {
+			t.Fatalf("signertest: Options.Limits: case %q declared twice", l.Case)
+		}
+		h.limits[l.Case] = l
+	}
 	if !opts.NoPaths {
 		h.paths = append(h.paths, opts.Paths...)
 		if len(h.paths) == 0 {
@@ -248,6 +302,27 @@ func IsEIP55(s string) bool {
 	return true
 }
 
+// codeRe is the shape of an error code (PROTOCOL.md §4).
+var codeRe = regexp.MustCompile(`^[A-Z0-9_]{1,64}$`)
+
+// limit returns the declared limit for c, if any.
+func (h *harness) limit(c Case) (Limit, bool) {
+	if c == "" {
+		return Limit{}, false
+	}
+	l, ok := h.limits[c]
+	return l, ok
+}
+
+func containsCase(list []Case, c Case) bool {
+	for _, x := range list {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -263,19 +338,35 @@ var secp256k1HalfN = new(big.Int).Rsh(crypto.S256().Params().N, 1)
 // no signature came with it.
 func wantCode(t *testing.T, what string, err error, resp any, code sdk.Code) {
 	t.Helper()
+	if e := refusal(what, err, resp, code); e != nil {
+		t.Fatal(e)
+	}
+}
+
+// refusal returns nil when err is a coded error with the wanted code and
+// no signature came with it, and says what is wrong otherwise.
+func refusal(what string, err error, resp any, code sdk.Code) error {
 	if err == nil {
-		t.Fatalf("%s: no error (response %+v), want %s", what, resp, code)
+		return fmt.Errorf("%s: no error (response %+v), want %s", what, resp, code)
 	}
 	e := sdk.AsError(err)
 	if e == nil {
-		t.Fatalf("%s: error %q carries no code, want %s", what, err, code)
+		return fmt.Errorf("%s: error %q carries no code, want %s", what, err, code)
 	}
 	if e.Code != code {
-		t.Fatalf("%s: code %s (%q), want %s", what, e.Code, err, code)
+		return fmt.Errorf("%s: code %s (%q), want %s", what, e.Code, err, code)
 	}
 	if hasSignature(resp) {
-		t.Fatalf("%s: a signature came with the error", what)
+		return fmt.Errorf("%s: a signature came with the error", what)
 	}
+	return nil
+}
+
+// wantLimit checks the refusal a declared limit promises and logs it.
+func wantLimit(t *testing.T, what string, l Limit, err error, resp any) {
+	t.Helper()
+	wantCode(t, what+" (declared limit "+string(l.Case)+")", err, resp, l.Code)
+	t.Logf("%s: refused with %s, as declared: %s", what, l.Code, l.Reason)
 }
 
 func hasSignature(resp any) bool {

@@ -174,6 +174,9 @@ func (r *refSigner) SignTypedData(ctx context.Context, req *sdk.SignTypedDataReq
 			return nil, sdk.NewError(sdk.CodeInvalidTypedData, "ref: typed data", "")
 		}
 	}
+	if r.fault == "device-limits" && mh == nil {
+		return nil, sdk.NewError(sdk.CodeUnsupported, "ref: no message hash", "")
+	}
 	k, err := r.key(ctx, req.Account)
 	if err != nil {
 		return nil, err
@@ -220,7 +223,7 @@ func (r *refSigner) sign(digest []byte, k *ecdsa.PrivateKey) ([]byte, error) {
 
 func (r *refSigner) SignAuthorization(ctx context.Context, req *sdk.SignAuthorizationRequest) (*sdk.SignAuthorizationResponse, error) {
 	id, overflow := uint256.FromBig(req.ChainID)
-	if req.ChainID.Sign() < 0 || overflow {
+	if req.ChainID.Sign() < 0 || overflow || (r.fault == "device-limits" && !req.ChainID.IsUint64()) {
 		return nil, sdk.NewError(sdk.CodeInvalidRequest, "ref: chain id", "")
 	}
 	k, err := r.key(ctx, req.Account)
@@ -243,32 +246,69 @@ func TestReferenceSignerPasses(t *testing.T) {
 	Run(t, func(t *testing.T) sdk.Signer { return newRef("") }, Options{})
 }
 
+// refLimits declares what a reference signer with the "device-limits"
+// fault cannot do, the way a Ledger does.
+var refLimits = []Limit{
+	{Case: CaseTypedDataDomainPrimary, Code: sdk.CodeUnsupported, Reason: "no message hash"},
+	{Case: CaseAuthorizationWideChainID, Code: sdk.CodeInvalidRequest, Reason: "64-bit chain ids"},
+}
+
+// TestDeclaredLimitsPass shows that a signer refusing exactly what it
+// declares in Options.Limits, with the declared codes, passes the suite.
+// TestSuiteCatchesFaults shows the other side: the same signer without the
+// declaration fails, and so does a declaration the signer does not keep.
+func TestDeclaredLimitsPass(t *testing.T) {
+	Run(t, func(t *testing.T) sdk.Signer { return newRef("device-limits") }, Options{Limits: refLimits})
+}
+
 const envFault = "SIGNERTEST_FAULT"
 
 // TestFaultySignerHelper runs the suite against a faulty reference signer
 // when started by TestSuiteCatchesFaults; otherwise it has nothing to do.
+// A few faults are in the options rather than the signer.
 func TestFaultySignerHelper(t *testing.T) {
 	fault := os.Getenv(envFault)
 	if fault == "" {
 		return
 	}
-	Run(t, func(t *testing.T) sdk.Signer { return newRef(fault) }, Options{})
+	signerFault, opts := fault, Options{}
+	switch fault {
+	case "limits-declared-but-signed":
+		signerFault, opts.Limits = "", refLimits
+	case "limit-with-another-code":
+		signerFault = "device-limits"
+		opts.Limits = []Limit{{Case: CaseTypedDataDomainPrimary, Code: sdk.CodeInvalidTypedData}, refLimits[1]}
+	case "limit-of-an-unknown-case":
+		signerFault = ""
+		opts.Limits = []Limit{{Case: "legacy transactions", Code: sdk.CodeUnsupported}}
+	case "limit-without-a-code":
+		signerFault = "device-limits"
+		opts.Limits = []Limit{{Case: CaseTypedDataDomainPrimary}, refLimits[1]}
+	}
+	Run(t, func(t *testing.T) sdk.Signer { return newRef(signerFault) }, opts)
 }
 
 // TestSuiteCatchesFaults runs the suite, in a child process, against
 // signers that each break one rule, and checks that it fails in the
 // subtest that covers the rule.
 func TestSuiteCatchesFaults(t *testing.T) {
-	for fault, subtest := range map[string]string{
-		"legacy-without-eip155":     "conformance/Transactions/legacy",
-		"claimed-1559-unsupported":  "conformance/Transactions/eip1559",
-		"unclaimed-messages-signed": "conformance/Messages",
-		"typed-data-trusts-hashes":  "conformance/TypedData/refusals",
-		"uncoded-errors":            "conformance/Malformed/transactions",
-		"ignores-cancel":            "conformance/Cancellation",
-		"high-s":                    "conformance/Messages",
-		"unstable-addresses":        "conformance/Accounts/stable_across_instances",
-		"signature-with-error":      "conformance/Malformed/unknown_account",
+	for fault, want := range map[string]struct{ subtest, text string }{
+		"legacy-without-eip155":     {"conformance/Transactions/legacy", ""},
+		"claimed-1559-unsupported":  {"conformance/Transactions/eip1559", ""},
+		"unclaimed-messages-signed": {"conformance/Messages", ""},
+		"typed-data-trusts-hashes":  {"conformance/TypedData/refusals", ""},
+		"uncoded-errors":            {"conformance/Malformed/transactions", ""},
+		"ignores-cancel":            {"conformance/Cancellation", ""},
+		"high-s":                    {"conformance/Messages", ""},
+		"unstable-addresses":        {"conformance/Accounts/stable_across_instances", ""},
+		"signature-with-error":      {"conformance/Malformed/unknown_account", ""},
+		// Device limits: undeclared, declared but not kept, declared with
+		// another code than the signer answers, and malformed declarations.
+		"device-limits":              {"conformance/TypedData/EIP712Domain_as_the_primary_type", "SignTypedData: ref: no message hash"},
+		"limits-declared-but-signed": {"conformance/Authorization", "no error"},
+		"limit-with-another-code":    {"conformance/Concurrency/warm_instance", "want INVALID_TYPED_DATA"},
+		"limit-of-an-unknown-case":   {"conformance", `unknown case "legacy transactions"`},
+		"limit-without-a-code":       {"conformance", "is not an error code"},
 	} {
 		t.Run(fault, func(t *testing.T) {
 			t.Parallel()
@@ -278,8 +318,11 @@ func TestSuiteCatchesFaults(t *testing.T) {
 			if err == nil {
 				t.Fatalf("the suite passed a signer with fault %q:\n%s", fault, tail(out))
 			}
-			if !strings.Contains(string(out), "--- FAIL: TestFaultySignerHelper/"+subtest) {
-				t.Fatalf("fault %q: want a failure in %s, got:\n%s", fault, subtest, tail(out))
+			if !strings.Contains(string(out), "--- FAIL: TestFaultySignerHelper/"+want.subtest+" ") {
+				t.Fatalf("fault %q: want a failure in %s, got:\n%s", fault, want.subtest, tail(out))
+			}
+			if !strings.Contains(string(out), want.text) {
+				t.Fatalf("fault %q: want %q in the output, got:\n%s", fault, want.text, tail(out))
 			}
 		})
 	}

@@ -129,6 +129,9 @@ func toBigInts(v any) error {
 type typedDoc struct {
 	name string
 	json string
+	// limit is the case a signer may declare it cannot sign this
+	// document as (Options.Limits).
+	limit Case
 }
 
 // typedDocs covers nested structs, arrays of structs, bytes, string, a
@@ -147,7 +150,7 @@ var typedDocs = []typedDoc{
 		"to": {"name":"Bob","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
 		"contents": "Hello, Bob!"
 	}
-}`},
+}`, ""},
 	{"arrays of structs, bytes, bytes32, string[], uint256 and int8", `{
 	"types": {
 		"EIP712Domain": [{"name":"name","type":"string"},{"name":"chainId","type":"uint256"},{"name":"salt","type":"bytes32"}],
@@ -168,7 +171,7 @@ var typedDocs = []typedDoc{
 		"nonce": "115792089237316195423570985008687907853269984665640564039457584007913129639935",
 		"delta": -5
 	}
-}`},
+}`, ""},
 	{"bytes and string, empty and long", `{
 	"types": {
 		"EIP712Domain": [{"name":"name","type":"string"},{"name":"version","type":"string"}],
@@ -182,33 +185,33 @@ var typedDocs = []typedDoc{
 		"empty": "0x",
 		"text": "h\u00e9llo \u2713 \ud83d\ude80 ` + strings.Repeat("long text ", 100) + `"
 	}
-}`},
+}`, ""},
 	{"bare-minimum domain", `{
 	"types": {"EIP712Domain": [], "Message": [{"name":"element","type":"Element[]"}], "Element": [{"name":"foo","type":"int8"}]},
 	"primaryType": "Message",
 	"domain": {},
 	"message": {"element": [{"foo": 1}, {"foo": -2}]}
-}`},
+}`, ""},
 	{"EIP712Domain as the primary type", `{
 	"types": {"EIP712Domain": [{"name":"name","type":"string"},{"name":"chainId","type":"uint256"}]},
 	"primaryType": "EIP712Domain",
 	"domain": {"name":"mm","chainId":1},
 	"message": {}
-}`},
-	{"bare-minimum EIP712Domain primary type", `{"types":{"EIP712Domain":[]},"primaryType":"EIP712Domain","domain":{},"message":{}}`},
+}`, CaseTypedDataDomainPrimary},
+	{"bare-minimum EIP712Domain primary type", `{"types":{"EIP712Domain":[]},"primaryType":"EIP712Domain","domain":{},"message":{}}`, CaseTypedDataDomainPrimary},
 }
 
 // badTypedDocs are documents a full-mode signer must refuse with
 // INVALID_TYPED_DATA whatever hashes come with them.
 var badTypedDocs = []typedDoc{
-	{"empty", ``},
-	{"not JSON", `{"types": {"EIP712Domain": [`},
-	{"a JSON array", `[1, 2, 3]`},
-	{"a JSON string", `"typed data"`},
-	{"no types", `{"primaryType":"Mail","domain":{"name":"x"},"message":{"a":"b"}}`},
-	{"primary type not among the types", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}]},"primaryType":"Mail","domain":{"name":"x"},"message":{}}`},
-	{"undefined field type", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"Mail":[{"name":"to","type":"Nobody"}]},"primaryType":"Mail","domain":{"name":"x"},"message":{"to":{}}}`},
-	{"uint8 out of range", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"M":[{"name":"v","type":"uint8"}]},"primaryType":"M","domain":{"name":"x"},"message":{"v":300}}`},
-	{"null inside an array of structs", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"P":[{"name":"n","type":"string"}],"M":[{"name":"to","type":"P[]"}]},"primaryType":"M","domain":{"name":"x"},"message":{"to":[null]}}`},
-	{"string where an address belongs", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"M":[{"name":"a","type":"address"}]},"primaryType":"M","domain":{"name":"x"},"message":{"a":"not an address"}}`},
+	{"empty", ``, ""},
+	{"not JSON", `{"types": {"EIP712Domain": [`, ""},
+	{"a JSON array", `[1, 2, 3]`, ""},
+	{"a JSON string", `"typed data"`, ""},
+	{"no types", `{"primaryType":"Mail","domain":{"name":"x"},"message":{"a":"b"}}`, ""},
+	{"primary type not among the types", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}]},"primaryType":"Mail","domain":{"name":"x"},"message":{}}`, ""},
+	{"undefined field type", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"Mail":[{"name":"to","type":"Nobody"}]},"primaryType":"Mail","domain":{"name":"x"},"message":{"to":{}}}`, ""},
+	{"uint8 out of range", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"M":[{"name":"v","type":"uint8"}]},"primaryType":"M","domain":{"name":"x"},"message":{"v":300}}`, ""},
+	{"null inside an array of structs", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"P":[{"name":"n","type":"string"}],"M":[{"name":"to","type":"P[]"}]},"primaryType":"M","domain":{"name":"x"},"message":{"to":[null]}}`, ""},
+	{"string where an address belongs", `{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"M":[{"name":"a","type":"address"}]},"primaryType":"M","domain":{"name":"x"},"message":{"a":"not an address"}}`, ""},
 }
