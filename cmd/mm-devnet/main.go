@@ -41,13 +41,13 @@ func main() {
 // Ready is the document mm-devnet prints once the chain serves. mm devnet
 // decodes it (its devnetReady mirrors these JSON names).
 type Ready struct {
-	ChainID   uint64           `json:"chainId"`
-	Name      string           `json:"name"`
-	RPCURL    string           `json:"rpcUrl"`
-	WSURL     string           `json:"wsUrl"`
+	ChainID   uint64    `json:"chainId"`
+	Name      string    `json:"name"`
+	RPCURL    string    `json:"rpcUrl"`
+	WSURL     string    `json:"wsUrl"`
 	Contracts Contracts `json:"contracts"`
-	Faucet    string           `json:"faucet"`
-	Funded    []string         `json:"funded"`
+	Faucet    string    `json:"faucet"`
+	Funded    []string  `json:"funded"`
 	// FundETH and FundUSDC are what each funded account holds at least.
 	FundETH   string `json:"fundEth"`
 	FundUSDC  string `json:"fundUsdc"`
@@ -189,7 +189,6 @@ func ReadyText(r Ready) string {
 	b.WriteString("Stop it with Ctrl-C.\n")
 	return b.String()
 }
-
 
 func contractsOf(c devnet.Contracts) Contracts {
 	return Contracts{USDC: c.USDC.Hex(), NFT: c.NFT.Hex(), Reverter: c.Reverter.Hex(), Spender: c.Spender.Hex()}
