@@ -352,3 +352,61 @@ func callAllowance(owner, spender common.Address) ethereum.CallMsg {
 	usdc := chains.DevnetUSDC
 	return ethereum.CallMsg{To: &usdc, Data: data}
 }
+
+// TestWalletBalance reads balances through mm wallet balance: exact amounts
+// in human and smallest units, token filters, any address, text mode, and
+// an unreachable chain reported beside the ones that answered.
+func TestWalletBalance(t *testing.T) {
+	t.Parallel()
+	home, from := byokHome(t, "balance")
+	env := chainEnv(t)
+	type bal struct {
+		ChainID  uint64  `json:"chainId"`
+		Symbol   string  `json:"symbol"`
+		Token    *string `json:"token"`
+		Decimals uint8   `json:"decimals"`
+		Amount   string  `json:"amount"`
+		Raw      string  `json:"raw"`
+	}
+	type balances struct {
+		Address  common.Address `json:"address"`
+		Wallet   string         `json:"wallet"`
+		Balances []bal          `json:"balances"`
+		Errors   []struct {
+			ChainID uint64 `json:"chainId"`
+			Code    string `json:"code"`
+		} `json:"errors"`
+	}
+	var out balances
+	mmOK(t, home, env, &out, "wallet", "balance", "--chain-ids", "1337")
+	if out.Address != from || out.Wallet != "byok-0" || len(out.Balances) != 2 ||
+		out.Balances[0] != (bal{ChainID: 1337, Symbol: "ETH", Decimals: 18, Amount: "10000", Raw: ether("10000").String()}) ||
+		out.Balances[1].Symbol != "USDC" || out.Balances[1].Amount != "1000000" || out.Balances[1].Raw != "1000000000000" ||
+		out.Balances[1].Token == nil || !strings.EqualFold(*out.Balances[1].Token, chains.DevnetUSDC.Hex()) {
+		t.Fatalf("balance: %+v", out)
+	}
+	// After a transfer: the recipient's exact amounts, only the asked token.
+	to := recipient("balance")
+	mmOK(t, home, env, nil, "transfer", "--to", to.Hex(), "--amount", "0.000001", "--token", "USDC", "--chain-id", "1337", "--wait")
+	out = balances{}
+	mmOK(t, home, env, &out, "wallet", "balance", "--chain-ids", "1337", "--token", "USDC", "--address", to.Hex())
+	if out.Address != to || out.Wallet != "" || len(out.Balances) != 1 || out.Balances[0].Amount != "0.000001" || out.Balances[0].Raw != "1" {
+		t.Fatalf("balance of the recipient: %+v", out)
+	}
+	txt := mmOK(t, home, env, nil, "wallet", "balance", "--chain-ids", "1337", "--token", "ETH,USDC", "-f", "text")
+	if !strings.Contains(string(txt.stdout), "1337      ETH    9999.99") || !strings.Contains(string(txt.stdout), "1337      USDC   999999.999999\n") {
+		t.Errorf("text:\n%s", txt.stdout)
+	}
+	// A chain whose endpoint does not answer is listed under errors; the
+	// others are still shown.
+	dead := "http://127.0.0.1:1"
+	out = balances{}
+	mmOK(t, home, append(env, chains.EnvRPC+"137="+dead), &out, "wallet", "balance", "--chain-ids", "1337,137")
+	if len(out.Balances) != 2 || len(out.Errors) != 1 || out.Errors[0].ChainID != 137 || out.Errors[0].Code != string(core.CodeRPCUnavailable) {
+		t.Errorf("one chain down: %+v", out)
+	}
+	r := runMM(t, home, append(env, chains.EnvRPC+"137="+dead), nil, "wallet", "balance", "--chain-ids", "137")
+	if errCode(r) != string(core.CodeRPCUnavailable) || !strings.Contains(string(r.stdout), dead) {
+		t.Errorf("only chain down: exit %d %s", r.code, r.stdout)
+	}
+}
