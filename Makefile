@@ -9,9 +9,19 @@ GOFLAGS_TEST ?= -count=1 -timeout 14m
 
 all: build
 
-## build: the mm binary into ./bin (static where the toolchain allows)
+## build: mm and its dev chain, mm-devnet, into ./bin (mm devnet runs the
+## mm-devnet found next to mm; go-ethereum's node is kept out of mm itself)
 build:
 	$(GO) build -trimpath -o $(BIN)/mm ./cmd/mm
+	$(GO) build -trimpath -o $(BIN)/mm-devnet ./cmd/mm-devnet
+
+## demo: a short tour on embedded defaults — dev chain, emulated Ledger, BYOK
+## and Ledger wallets, ETH and USDC transfers, a Ledger signature, the history
+## — in a temporary state folder; everything it starts is stopped at the end
+demo: build
+	$(GO) build -trimpath -o $(BIN)/ledger-emulator ./hwtest/cmd/ledger-emulator
+	$(GO) build -trimpath -o $(BIN)/mm-demo ./cmd/mm-demo
+	@$(BIN)/mm-demo --bin $(BIN)
 
 ## test: everything CI runs (unit, plugin processes, emulators, dev chain)
 test: tools
