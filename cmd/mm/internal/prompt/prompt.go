@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,6 +31,27 @@ import (
 const (
 	CodePasswordMismatch sdk.Code = "PASSWORD_MISMATCH"
 )
+
+// PINKeypad is shown before a device PIN is asked on the host. A device
+// whose PIN is typed on the computer (the Trezor One) shows the digits 1-9
+// in a scrambled 3×3 grid that changes every time; the computer never sees
+// the digits, only the positions the user types, on the layout of a numeric
+// keypad. Typing the digits themselves is the usual mistake (PIN_INVALID).
+const PINKeypad = `
+  Look at your device: it shows the digits in a scrambled grid.
+  For each digit of your PIN, type the POSITION where the device shows it,
+  using this layout (as on a numeric keypad), not the digit itself:
+
+        7 | 8 | 9
+       ---+---+---
+        4 | 5 | 6
+       ---+---+---
+        1 | 2 | 3
+
+  Example: if your PIN starts with the digit shown in the top-left cell,
+  type 7 first. Nothing you type is shown.
+
+`
 
 // Terminal is an sdk.Prompter for a command-line host.
 type Terminal struct {
@@ -111,6 +133,9 @@ func (t *Terminal) RequestSecret(ctx context.Context, req *sdk.SecretRequest) (*
 	}
 	if req.Hint != "" {
 		fmt.Fprintln(t.Out, oneLine(req.Hint))
+	}
+	if req.Kind == sdk.SecretPIN {
+		fmt.Fprint(t.Out, PINKeypad)
 	}
 	first, err := t.readHidden(ctx, label+": ")
 	if err != nil {
@@ -235,7 +260,9 @@ func (t *Terminal) Choose(ctx context.Context, question string, options []string
 	return "", sdk.NewError(sdk.CodeUserRejected, "no valid choice made", "answer with the number of a choice")
 }
 
-// readHidden reads one line with echo off. Ctrl-C or Ctrl-D cancel.
+// readHidden reads one line with echo off. Ctrl-C cancels (CANCELED), as
+// does the end of ctx; Ctrl-D on an empty line declines to answer
+// (USER_REJECTED).
 func (t *Terminal) readHidden(ctx context.Context, label string) ([]byte, error) {
 	if t.ReadSecret != nil {
 		b, err := t.ReadSecret(label)
@@ -244,6 +271,17 @@ func (t *Terminal) readHidden(ctx context.Context, label string) ([]byte, error)
 		}
 		return b, nil
 	}
+	// Raw mode: no echo, and the keys that would otherwise be signals or
+	// line discipline (Ctrl-C, Ctrl-D) reach readSecretLine, which gives
+	// them their meaning whatever the platform's terminal does with EOF.
+	// It is on before the question shows, so no early key is echoed.
+	fd := int(t.In.Fd())
+	old, err := term.MakeRaw(fd)
+	if err != nil {
+		return nil, sdk.NewError(sdk.CodeNonInteractive, "cannot turn off the terminal's echo: "+err.Error(), "run mm in a terminal to be asked")
+	}
+	restore := sync.OnceFunc(func() { _ = term.Restore(fd, old) })
+	defer restore()
 	fmt.Fprint(t.Out, label)
 	type result struct {
 		b   []byte
@@ -251,16 +289,21 @@ func (t *Terminal) readHidden(ctx context.Context, label string) ([]byte, error)
 	}
 	ch := make(chan result, 1)
 	go func() {
-		b, err := term.ReadPassword(int(t.In.Fd()))
+		b, err := readSecretLine(t.In)
 		ch <- result{b, err}
 	}()
 	select {
 	case <-ctx.Done():
+		restore()
 		fmt.Fprintln(t.Out)
 		return nil, sdk.NewError(sdk.CodeCanceled, "interrupted", "")
 	case r := <-ch:
+		restore()
 		fmt.Fprintln(t.Out)
-		if r.err != nil {
+		switch {
+		case errors.Is(r.err, errInterrupted):
+			return nil, sdk.NewError(sdk.CodeCanceled, "interrupted", "")
+		case r.err != nil:
 			return nil, sdk.NewError(sdk.CodeUserRejected, "no answer given", "")
 		}
 		return r.b, nil
