@@ -46,10 +46,12 @@ func validName(s string) bool {
 
 // initOptions are the flags of mm init.
 type initOptions struct {
-	wallet   string
-	mode     string
-	device   string
-	settings []string
+	wallet     string
+	mode       string
+	device     string
+	derivation string
+	path       string
+	settings   []string
 }
 
 // AddFlags registers the flags.
@@ -57,6 +59,8 @@ func (o *initOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.wallet, "wallet", "", "wallet mode: byok, ledger, trezor, server-wallet or an installed signer plugin")
 	fs.StringVar(&o.mode, "mode", "", "trading mode: guard (recommended) or beast")
 	fs.StringVar(&o.device, "device", "", "device URI for ledger/trezor, e.g. tcp://127.0.0.1:9999 (default: first USB device)")
+	fs.StringVar(&o.derivation, "derivation", "", "ledger/trezor: how accounts are derived: bip44 (m/44'/60'/0'/0/x, default), live (Ledger Live, m/44'/60'/x'/0/0) or legacy (m/44'/60'/0'/x)")
+	fs.StringVar(&o.path, "path", "", "ledger/trezor: the first account's derivation path instead of index 0, e.g. m/44'/60'/0'/0/7")
 	fs.StringArrayVar(&o.settings, "setting", nil, "a non-secret signer setting key=value, e.g. keyFile=/path (repeatable)")
 }
 
@@ -88,13 +92,16 @@ on the command line: --mnemonic and --password are refused.
 Running init again with another --mode switches the trading mode.`,
 		Example: `  MM_MNEMONIC="word1 … word12" mm init --wallet byok --mode guard
   MM_MNEMONIC="…" MM_PASSWORD="…" mm init --wallet byok --mode guard
-  mm init --wallet ledger --mode guard --device tcp://127.0.0.1:9999`,
+  mm init --wallet ledger --mode guard --device tcp://127.0.0.1:9999
+  mm init --wallet ledger --mode guard --derivation live
+  mm init --wallet trezor --mode guard --device udp://127.0.0.1:21324`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runInit(cmd, &o) },
 	}
 	o.AddFlags(c.Flags())
 	_ = c.RegisterFlagCompletionFunc("wallet", cobra.FixedCompletions(walletModes, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(tradingModes, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("derivation", cobra.FixedCompletions(derivationSchemes, cobra.ShellCompDirectiveNoFileComp))
 	show := &cobra.Command{
 		Use:     "show",
 		Short:   "Show the wallet mode and the trading mode",
@@ -154,6 +161,9 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 	if o.mode != "guard" && o.mode != "beast" {
 		return sdk.NewError(codeInvalidTradingMode, fmt.Sprintf("unknown trading mode %q", clipText(o.mode, 64)), "use guard or beast")
 	}
+	if err := o.checkHardware(); err != nil {
+		return err
+	}
 	st, err := a.state()
 	if err != nil {
 		return err
@@ -166,8 +176,10 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 	initialized = initialized && prev.Wallet != ""
 	mnemonicGiven := a.getenv("MM_MNEMONIC") != "" // an empty mnemonic is no mnemonic
 
-	// 2. Re-running init for the same wallet changes the trading mode only.
-	if initialized && prev.Wallet == o.wallet && !(o.wallet == "byok" && mnemonicGiven) {
+	// 2. Re-running init for the same wallet changes the trading mode only
+	// (for a hardware wallet: unless device, derivation or path change).
+	hwChange := isHardware(o.wallet) && (o.device != "" || o.derivation != "" || o.path != "" || len(o.settings) > 0)
+	if initialized && prev.Wallet == o.wallet && !(o.wallet == "byok" && mnemonicGiven) && !hwChange {
 		prev.Mode = o.mode
 		if o.device != "" {
 			prev.Settings = mergeSettings(prev.Settings, map[string]string{"device": o.device})
@@ -227,12 +239,18 @@ func (a *app) runInit(cmd *cobra.Command, o *initOptions) error {
 		if err != nil {
 			return err
 		}
+		if hwChange && initialized && prev.Wallet == o.wallet {
+			set = mergeSettings(prev.Settings, set)
+		}
+		if o.derivation != "" {
+			set["derivation"] = o.derivation
+		}
 		if len(set) > 0 {
 			s.Settings = set
 		}
 	}
-	// 3. The first account (index 0), active.
-	w, err := a.ensureFirstWallet(ctx, s)
+	// 3. The first account (index 0, or --path), active.
+	w, err := a.ensureFirstWallet(ctx, s, o.path)
 	if err != nil {
 		return err
 	}
@@ -287,12 +305,16 @@ func (a *app) writeSession(ctx context.Context, s *session) error {
 	})
 }
 
-// ensureFirstWallet derives the signer's account 0 and makes a wallet of it
-// active (reusing an existing entry for the same signer).
-func (a *app) ensureFirstWallet(ctx context.Context, s *session) (walletEntry, error) {
+// ensureFirstWallet derives the signer's account 0 (or the account at path,
+// for a hardware wallet) and makes a wallet of it active (reusing an
+// existing entry for the same signer).
+func (a *app) ensureFirstWallet(ctx context.Context, s *session, path string) (walletEntry, error) {
 	conn, err := a.signers.open(ctx, s)
 	if err != nil {
 		return walletEntry{}, err
+	}
+	if isHardware(s.Signer) {
+		return a.ensureHardwareWallet(ctx, conn, s, path)
 	}
 	acc, err := conn.Accounts(ctx, &sdk.AccountsRequest{Indices: []uint32{0}})
 	if err != nil {
@@ -319,6 +341,74 @@ func (a *app) ensureFirstWallet(ctx context.Context, s *session) (walletEntry, e
 		return nil
 	})
 	return out, err
+}
+
+// ensureHardwareWallet is ensureFirstWallet for a Ledger or Trezor: the
+// wallet is the one at the derived path (a device's wallets are told apart
+// by path, whatever scheme derived them).
+func (a *app) ensureHardwareWallet(ctx context.Context, conn signerConn, s *session, path string) (walletEntry, error) {
+	req := &sdk.AccountsRequest{Indices: []uint32{0}}
+	if path != "" {
+		req = &sdk.AccountsRequest{Paths: []string{path}}
+	}
+	acc, err := conn.Accounts(ctx, req)
+	if err != nil {
+		return walletEntry{}, err
+	}
+	if len(acc.Accounts) != 1 || acc.Accounts[0].Path == "" {
+		return walletEntry{}, sdk.NewError(sdk.CodeInternal, "the signer returned no account with a path", "")
+	}
+	got := acc.Accounts[0]
+	var out walletEntry
+	err = a.updateWallets(ctx, func(d *walletsDoc) error {
+		if i, ok := d.walletAt(s.Signer, got.Path); ok {
+			w := &d.Wallets[i]
+			if !strings.EqualFold(w.Address, got.Address.Hex()) {
+				a.notice("wallet %s (%s) now holds %s, not %s: another device, seed or passphrase", w.Name, w.Path, got.Address.Hex(), w.Address)
+			}
+			w.Address, w.Device = got.Address.Hex(), s.Settings["device"]
+			d.Active = w.Name
+			out = *w
+			return nil
+		}
+		out = hwEntry(d, s, "", got)
+		d.Wallets = append(d.Wallets, out)
+		d.Active = out.Name
+		return nil
+	})
+	return out, err
+}
+
+// checkHardware validates the hardware flags: --derivation and --path are
+// for ledger and trezor, and a Trezor's passphrase setting names where the
+// passphrase is typed, never the passphrase itself.
+func (o *initOptions) checkHardware() error {
+	if !isHardware(o.wallet) {
+		if o.derivation != "" || o.path != "" {
+			return usageError(codeInvalidInput, "--derivation and --path are for ledger and trezor wallets", "drop them, or use --wallet ledger or --wallet trezor")
+		}
+		return nil
+	}
+	if o.derivation != "" {
+		if err := checkDerivation(o.derivation); err != nil {
+			return err
+		}
+	}
+	if o.path != "" {
+		p, err := checkPath(o.path)
+		if err != nil {
+			return err
+		}
+		o.path = p
+	}
+	for _, kv := range o.settings {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.EqualFold(k, "passphrase") && v != "host" && v != "device" {
+			return usageError(codeSecretOnCommandLine, "--setting passphrase takes host or device (where the passphrase is typed), never the passphrase itself",
+				"use --setting passphrase=host (mm asks for it, echo off) or --setting passphrase=device (typed on a Trezor Model T or Safe)")
+		}
+	}
+	return nil
 }
 
 func mergeSettings(a, b map[string]string) map[string]string {

@@ -46,6 +46,9 @@ type walletEntry struct {
 	Path      string    `json:"path,omitempty"`
 	Index     uint32    `json:"index"`
 	CreatedAt time.Time `json:"createdAt"`
+	// Device is the device URI a hardware wallet was derived on (empty: the
+	// signer's default device), so mm hw list can show where it lives.
+	Device string `json:"device,omitempty"`
 }
 
 // walletsDoc is wallets.json.
