@@ -154,4 +154,10 @@ func TestSecretsStayOut(t *testing.T) {
 	if sdk.CodeOf(err) != sdk.CodeUserRejected {
 		t.Fatalf("cancelled PIN: %v", err)
 	}
+	// A passphrase put where its entry mode belongs is refused without
+	// being repeated.
+	_, err = s.Configure(ctxFor(t), &sdk.ConfigureRequest{Settings: map[string]string{trezor.SettingPassphrase: long}})
+	if e := sdk.AsError(err); sdk.CodeOf(err) != sdk.CodeInvalidRequest || strings.Contains(e.Message, "secret-passphrase") || strings.Contains(e.Hint, "secret-passphrase") {
+		t.Fatalf("passphrase as a setting: %v", err)
+	}
 }

@@ -103,7 +103,9 @@ func (s *Signer) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk
 				v = PassphraseHost
 			}
 			if v != PassphraseHost && v != PassphraseDevice {
-				return nil, invalid(sdk.CodeInvalidRequest, "use host (typed in mm) or device (typed on the Trezor)", "configure: unknown passphrase mode %q", clip(v, 32))
+				// The value is not repeated: a user who put the
+				// passphrase itself here must not see it in an error.
+				return nil, invalid(sdk.CodeInvalidRequest, "use host (typed in mm) or device (typed on the Trezor)", "configure: the passphrase setting takes host or device, never the passphrase itself")
 			}
 			passphrase = v
 		default:
