@@ -89,6 +89,11 @@ hidden prompt in a terminal) and an optional password only from MM_PASSWORD
 (age, scrypt); without one, in plaintext with mode 0600. Never put a secret
 on the command line: --mnemonic and --password are refused.
 
+ledger and trezor sign on the device: --device names it (mm hw list shows
+the URIs; default: the first one found), --derivation picks how account
+indices become paths (bip44, live, legacy) and --path gives the first
+account's path explicitly.
+
 Running init again with another --mode switches the trading mode.`,
 		Example: `  MM_MNEMONIC="word1 … word12" mm init --wallet byok --mode guard
   MM_MNEMONIC="…" MM_PASSWORD="…" mm init --wallet byok --mode guard
