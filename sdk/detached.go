@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
@@ -413,22 +414,26 @@ func Reattach(ctx context.Context, info *ReattachInfo, opts PluginOptions) (*Plu
 	if c.prompter == nil {
 		c.prompter = noPrompter{}
 	}
-	// The Prompter socket the signer dials back.
-	pdir, err := os.MkdirTemp(socketTempDir(), "mm-prompter-")
-	if err != nil {
-		return nil, NewError(CodeInternal, fmt.Sprintf("sdk: reattach: %v", err), "")
+	// The Prompter socket the signer dials back, set up while the
+	// connection is made (it is needed only once a call is sent).
+	type served struct {
+		addr string
+		stop func()
+		err  error
 	}
-	c.cleanup = append(c.cleanup, func() { os.RemoveAll(pdir) })
-	pln, err := net.Listen("unix", filepath.Join(pdir, "p.sock"))
-	if err != nil {
-		c.Close()
-		return nil, NewError(CodeInternal, fmt.Sprintf("sdk: reattach: prompter socket: %v", err), "")
+	pch := make(chan served, 1)
+	go func() {
+		addr, stop, err := servePrompterSocket(c, cliTLS)
+		pch <- served{addr, stop, err}
+	}()
+	prompterReady := func() error {
+		p := <-pch
+		if p.stop != nil {
+			c.cleanup = append(c.cleanup, p.stop)
+		}
+		c.prompterAddr = p.addr
+		return p.err
 	}
-	ps := grpc.NewServer(grpc.Creds(credentials.NewTLS(cliTLS)), grpc.MaxRecvMsgSize(maxMsgSize))
-	pbv2.RegisterPrompterServer(ps, &hostPrompter{c: c})
-	go ps.Serve(pln)
-	c.cleanup = append(c.cleanup, ps.Stop)
-	c.prompterAddr = pln.Addr().String()
 
 	addr := info.Address
 	conn, err := grpc.NewClient("passthrough:///mm-signer", append(clientDialOptions(),
@@ -438,13 +443,19 @@ func Reattach(ctx context.Context, info *ReattachInfo, opts PluginOptions) (*Plu
 		}),
 		grpc.WithTransportCredentials(credentials.NewTLS(cliTLS)))...)
 	if err != nil {
+		_ = prompterReady()
 		c.Close()
 		return nil, NewError(CodeInternal, fmt.Sprintf("sdk: reattach: %v", err), "")
 	}
 	c.conn = conn
 	c.v2 = pbv2.NewSignerClient(conn)
 	c.detached = pbv2.NewDetachedClient(conn)
-	if _, err := c.detached.Status(ctx, &pbv2.DetachedStatusRequest{}); err != nil {
+	err = awaitReady(ctx, conn, c.detached)
+	if perr := prompterReady(); perr != nil && err == nil {
+		c.Close()
+		return nil, perr
+	}
+	if err != nil {
 		c.Close()
 		if ctx.Err() != nil {
 			return nil, &Error{Code: CodeCanceled, Message: "reattach canceled", Err: ctx.Err()}
@@ -463,6 +474,50 @@ func Reattach(ctx context.Context, info *ReattachInfo, opts PluginOptions) (*Plu
 		return nil, c.callErr(ctx, "Status", err)
 	}
 	return c, nil
+}
+
+// awaitReady connects conn and waits until it is ready: the TLS handshake
+// is done and the signer's gRPC server has greeted us, which it does only
+// after accepting our client certificate. That proves it answers without a
+// round trip of its own; when connecting fails, one Status call fetches the
+// reason.
+func awaitReady(ctx context.Context, conn *grpc.ClientConn, d pbv2.DetachedClient) error {
+	conn.Connect()
+	for {
+		switch s := conn.GetState(); s {
+		case connectivity.Ready:
+			return nil
+		case connectivity.TransientFailure, connectivity.Shutdown:
+			if _, err := d.Status(ctx, &pbv2.DetachedStatusRequest{}); err != nil {
+				return err
+			}
+			return nil // it recovered meanwhile
+		default:
+			if !conn.WaitForStateChange(ctx, s) {
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// servePrompterSocket serves c's Prompter, for a detached signer to dial
+// back, on a unix socket in a new private folder, with the mutual TLS of
+// cfg. It returns the socket's path and what stops it and removes it.
+func servePrompterSocket(c *PluginClient, cfg *tls.Config) (string, func(), error) {
+	pdir, err := os.MkdirTemp(socketTempDir(), "mm-prompter-")
+	if err != nil {
+		return "", nil, NewError(CodeInternal, fmt.Sprintf("sdk: reattach: %v", err), "")
+	}
+	pln, err := net.Listen("unix", filepath.Join(pdir, "p.sock"))
+	if err != nil {
+		os.RemoveAll(pdir)
+		return "", nil, NewError(CodeInternal, fmt.Sprintf("sdk: reattach: prompter socket: %v", err), "")
+	}
+	ln := &countingListener{Listener: pln, n: &c.prompterConns}
+	ps := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)), grpc.MaxRecvMsgSize(maxMsgSize))
+	pbv2.RegisterPrompterServer(ps, &hostPrompter{c: c})
+	go ps.Serve(ln)
+	return pln.Addr().String(), func() { ps.Stop(); os.RemoveAll(pdir) }, nil
 }
 
 // StopDetached asks the detached signer described by info to exit and waits

@@ -109,6 +109,9 @@ func TestDetachedServeAndReattach(t *testing.T) {
 	if _, err := first.Configure(ctx, &sdk.ConfigureRequest{Settings: map[string]string{"unlocked": "yes"}}); err != nil {
 		t.Fatal(err)
 	}
+	if n := sdk.PrompterConnections(first); n != 0 {
+		t.Fatalf("the detached signer dialed the host's Prompter %d times without a question", n)
+	}
 	first.Close()
 	if !alive(info.Pid) {
 		t.Fatal("closing a reattached client ended the detached signer")
@@ -132,8 +135,8 @@ func TestDetachedServeAndReattach(t *testing.T) {
 	if pub, err := crypto.SigToPub(accounts.TextHash(rec.secret), sig); err != nil || crypto.PubkeyToAddress(*pub) != local.Address() {
 		t.Fatal("the secret did not reach the detached signer through the reattached host's prompter")
 	}
-	if len(rec.Events()) != 5 {
-		t.Fatalf("prompter events %q", rec.Events())
+	if len(rec.Events()) != 5 || sdk.PrompterConnections(second) != 1 {
+		t.Fatalf("prompter events %q over %d connections", rec.Events(), sdk.PrompterConnections(second))
 	}
 	second.Close()
 
@@ -146,6 +149,14 @@ func TestDetachedServeAndReattach(t *testing.T) {
 		t.Fatal("reattached without the client key")
 	}
 	wantCode(t, err, sdk.CodePluginProtocolError)
+	// The right certificate with another key is refused before any
+	// connection.
+	mixed := stored
+	_, mixed.ClientKey = selfSigned(t)
+	_, err = sdk.Reattach(ctx, &mixed, sdk.PluginOptions{})
+	if e := wantCode(t, err, sdk.CodeInvalidRequest); !strings.Contains(e.Message, "does not match") {
+		t.Fatalf("mismatched key: %v", e)
+	}
 
 	waitFor(t, "the detached signer to exit at its deadline", 60*time.Second, func() bool { return !alive(info.Pid) })
 	if time.Now().Before(info.Deadline) {

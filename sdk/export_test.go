@@ -5,6 +5,10 @@ import (
 	"os/exec"
 )
 
+// PrompterConnections is how many connections the plugin made to c's
+// Prompter.
+func PrompterConnections(c *PluginClient) int { return int(c.prompterConns.Load()) }
+
 // LaunchAutoMTLS launches like Launch but with go-plugin's standard
 // AutoMTLS (P-521 keys generated on both sides at every start): the
 // baseline the launch benchmark compares against.

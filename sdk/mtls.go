@@ -91,8 +91,9 @@ func parseIdentity(certDER, keyDER []byte) (*tlsIdentity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tls.X509KeyPair(pemBlock("CERTIFICATE", certDER), pemBlock("PRIVATE KEY", keyDER)); err != nil {
-		return nil, fmt.Errorf("sdk: tls: key does not match certificate: %w", err)
+	pub, ok := id.cert.Leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(signer.Public()) {
+		return nil, errors.New("sdk: tls: key does not match certificate")
 	}
 	return id, nil
 }
@@ -113,12 +114,17 @@ func pemBlock(typ string, der []byte) []byte {
 // only peer, usable both to serve and to dial (the go-plugin broker does
 // both with one configuration).
 func mutualConfig(self *tlsIdentity, peerDER []byte) (*tls.Config, error) {
-	peer, err := x509.ParseCertificate(peerDER)
-	if err != nil {
-		return nil, fmt.Errorf("sdk: tls: parse peer certificate: %w", err)
+	cfg := selfConfig(self)
+	if err := trustOnly(cfg, peerDER); err != nil {
+		return nil, err
 	}
+	return cfg, nil
+}
+
+// selfConfig returns a TLS configuration presenting self that trusts no
+// peer until trustOnly names one.
+func selfConfig(self *tlsIdentity) *tls.Config {
 	pool := x509.NewCertPool()
-	pool.AddCert(peer)
 	return &tls.Config{
 		Certificates: []tls.Certificate{self.cert},
 		RootCAs:      pool,
@@ -126,11 +132,24 @@ func mutualConfig(self *tlsIdentity, peerDER []byte) (*tls.Config, error) {
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ServerName:   tlsServerName,
 		MinVersion:   tls.VersionTLS12,
-		// Plain X25519: the hybrid post-quantum exchange Go prefers costs
-		// every launch time, for keys that live as long as one local
-		// socket.
-		CurvePreferences: []tls.CurveID{tls.X25519},
-	}, nil
+		// Plain P-256 first, X25519 for peers that want it: the hybrid
+		// post-quantum exchange Go prefers costs every launch time, for
+		// keys that live as long as one local socket, and Go's P-256 is
+		// assembly where its X25519 is not (about half the time per side).
+		CurvePreferences: []tls.CurveID{tls.CurveP256, tls.X25519},
+	}
+}
+
+// trustOnly makes cfg, fresh from selfConfig, accept peerDER and only it
+// as the other side. It adds to the pool that cfg shares with its clones
+// (credentials.NewTLS clones), so a clone made before trusts the peer too.
+func trustOnly(cfg *tls.Config, peerDER []byte) error {
+	peer, err := x509.ParseCertificate(peerDER)
+	if err != nil {
+		return fmt.Errorf("sdk: tls: parse peer certificate: %w", err)
+	}
+	cfg.RootCAs.AddCert(peer)
+	return nil
 }
 
 // tlsMaterial is what the host hands a plugin through the inherited pipe
@@ -142,26 +161,32 @@ type tlsMaterial struct {
 	ClientCert []byte `json:"clientCert"` // the host's certificate, DER
 }
 
-// hostTLS is the host's half of a launch: its TLS configuration, the PEM of
-// its certificate (for PLUGIN_CLIENT_CERT) and the material for the plugin.
+// hostTLS is the host's half of a launch: its TLS configuration and the
+// PEM of its certificate (for PLUGIN_CLIENT_CERT). The plugin's identity is
+// made by pluginMaterial once the plugin process is starting, so that its
+// cost overlaps the plugin's own start-up instead of delaying it.
 type hostTLS struct {
-	config   *tls.Config
+	config   *tls.Config // trusts the plugin only once pluginMaterial ran
 	certPEM  []byte
-	material []byte
+	host     *tlsIdentity
+	notAfter time.Time
 }
 
-// newHostTLS creates both identities of one plugin launch.
+// newHostTLS creates the host's identity for one plugin launch.
 func newHostTLS() (*hostTLS, error) {
 	notAfter := time.Now().Add(30 * 24 * time.Hour)
 	host, err := newIdentity(notAfter)
 	if err != nil {
 		return nil, err
 	}
-	plug, err := newIdentity(notAfter)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := mutualConfig(host, plug.der)
+	return &hostTLS{config: selfConfig(host), certPEM: pemBlock("CERTIFICATE", host.der), host: host, notAfter: notAfter}, nil
+}
+
+// pluginMaterial creates the plugin's identity, makes the host's
+// configuration trust it and nothing else, and returns what the plugin
+// reads from its pipe. It must run before the host first connects.
+func (h *hostTLS) pluginMaterial() ([]byte, error) {
+	plug, err := newIdentity(h.notAfter)
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +194,14 @@ func newHostTLS() (*hostTLS, error) {
 	if err != nil {
 		return nil, err
 	}
-	material, err := json.Marshal(tlsMaterial{Version: 1, ServerCert: plug.der, ServerKey: keyDER, ClientCert: host.der})
+	material, err := json.Marshal(tlsMaterial{Version: 1, ServerCert: plug.der, ServerKey: keyDER, ClientCert: h.host.der})
 	if err != nil {
 		return nil, fmt.Errorf("sdk: tls: encode material: %w", err)
 	}
-	return &hostTLS{config: cfg, certPEM: pemBlock("CERTIFICATE", host.der), material: material}, nil
+	if err := trustOnly(h.config, plug.der); err != nil {
+		return nil, err
+	}
+	return material, nil
 }
 
 // pluginTLSConfig turns the material received from the host into the

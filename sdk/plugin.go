@@ -96,6 +96,8 @@ type PluginClient struct {
 	seq   atomic.Uint64
 	mu    sync.Mutex
 	calls map[string]*hostCall
+	// prompterConns counts the plugin's connections to the Prompter.
+	prompterConns atomic.Int32
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -382,12 +384,6 @@ func (p *pluginProcess) runnerFunc(_ hclog.Logger, spec *exec.Cmd, socketDir str
 		if tlsR, tlsW, err = os.Pipe(); err != nil {
 			return nil, fmt.Errorf("sdk: tls pipe: %w", err)
 		}
-		if _, err := tlsW.Write(p.tls.material); err != nil {
-			tlsR.Close()
-			tlsW.Close()
-			return nil, fmt.Errorf("sdk: tls pipe: %w", err)
-		}
-		tlsW.Close()
 		cmd.ExtraFiles = append(cmd.ExtraFiles, tlsR)
 		env = append(env,
 			envTLSFD+"="+strconv.Itoa(2+len(cmd.ExtraFiles)),
@@ -398,14 +394,17 @@ func (p *pluginProcess) runnerFunc(_ hclog.Logger, spec *exec.Cmd, socketDir str
 	cmd.Env = env
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
+		closeAll(tlsR, tlsW)
 		return nil, fmt.Errorf("sdk: lifeline pipe: %w", err)
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
+		closeAll(tlsR, tlsW, lifeR, lifeW)
 		return nil, fmt.Errorf("sdk: stdout pipe: %w", err)
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
+		closeAll(tlsR, tlsW, lifeR, lifeW, outR, outW)
 		return nil, fmt.Errorf("sdk: stderr pipe: %w", err)
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = lifeR, outW, errW
@@ -418,22 +417,51 @@ func (p *pluginProcess) runnerFunc(_ hclog.Logger, spec *exec.Cmd, socketDir str
 	if tlsR != nil {
 		childEnds = append(childEnds, tlsR)
 	}
-	return &startCloser{pluginProcess: p, childEnds: childEnds}, nil
+	return &startCloser{pluginProcess: p, childEnds: childEnds, tlsW: tlsW}, nil
 }
 
-// startCloser closes the child's pipe ends after Start.
+// closeAll closes the files that are not nil.
+func closeAll(fs ...*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// startCloser closes the child's pipe ends after Start, and hands the
+// plugin its TLS material once it runs.
 type startCloser struct {
 	*pluginProcess
 	childEnds []*os.File
+	tlsW      *os.File // this side of the TLS material pipe
 }
 
-// Start implements runner.Runner.
+// Start implements runner.Runner. The plugin's TLS identity is made after
+// the process started, while the plugin initializes (it reads the pipe only
+// when it serves), and before go-plugin connects: the host's configuration
+// trusts the plugin's certificate from then on.
 func (s *startCloser) Start(ctx context.Context) error {
 	err := s.pluginProcess.Start(ctx)
 	for _, f := range s.childEnds {
 		f.Close()
 	}
-	return err
+	if s.tlsW == nil {
+		return err
+	}
+	defer s.tlsW.Close()
+	if err != nil {
+		return err
+	}
+	material, err := s.tls.pluginMaterial()
+	if err == nil {
+		_, err = s.tlsW.Write(material)
+	}
+	if err != nil {
+		_ = s.kill()
+		return fmt.Errorf("sdk: tls material: %w", err)
+	}
+	return nil
 }
 
 // Start implements runner.Runner.
@@ -1065,11 +1093,12 @@ func (c *PluginClient) PollJob(ctx context.Context, req *PollJobRequest) (*PollJ
 // servePrompter serves the Prompter to a launched plugin through the
 // go-plugin broker, with the connection's mutual TLS, until done.
 func (c *PluginClient) servePrompter(done context.Context, broker *plugin.GRPCBroker) {
-	ln, err := broker.Accept(prompterBrokerID)
+	bl, err := broker.Accept(prompterBrokerID)
 	if err != nil {
 		return // the plugin is already gone
 	}
-	defer ln.Close()
+	defer bl.Close()
+	ln := &countingListener{Listener: bl, n: &c.prompterConns}
 	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(maxMsgSize)}
 	if c.gpCfg != nil && c.gpCfg.TLSConfig != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(c.gpCfg.TLSConfig)))
@@ -1081,6 +1110,21 @@ func (c *PluginClient) servePrompter(done context.Context, broker *plugin.GRPCBr
 		s.Stop()
 	}()
 	_ = s.Serve(ln)
+}
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int32
+}
+
+// Accept implements net.Listener.
+func (l *countingListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return conn, err
 }
 
 // hostPrompter serves the Prompter to the plugin, routing each question to

@@ -274,6 +274,55 @@ func TestPrompterRoundTrip(t *testing.T) {
 	}
 }
 
+// The Prompter connection costs a second mutual-TLS handshake on both sides,
+// so a plugin opens it at its first question, not while the host waits for
+// its first answers. A plugin that stays idle claims the host's offer after
+// PrompterClaimDelay, so a question asked after go-plugin's broker would
+// have forgotten the offer (five seconds) still reaches the host.
+func TestPrompterConnectedWhenNeeded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ask := func(t *testing.T, c *sdk.PluginClient, rec *recorder) {
+		t.Helper()
+		before := len(rec.Events())
+		if _, err := c.SignMessage(ctx, &sdk.SignMessageRequest{Account: account(), Message: []byte(testsigner.MsgPrompt)}); err != nil {
+			t.Fatalf("a question: %v", err)
+		}
+		if len(rec.Events()) == before {
+			t.Fatal("the question did not reach the host's Prompter")
+		}
+	}
+	t.Run("at the first question", func(t *testing.T) {
+		t.Parallel()
+		rec := &recorder{secret: []byte("pw"), confirm: true}
+		c := launch(t, sdk.PluginOptions{Prompter: rec}, "-prompter-claim-delay", "1h")
+		for i := 0; i < 3; i++ {
+			if _, err := c.SignMessage(ctx, &sdk.SignMessageRequest{Account: account(), Message: []byte("no question")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := sdk.PrompterConnections(c); n != 0 {
+			t.Fatalf("the plugin connected to the Prompter %d times without a question", n)
+		}
+		ask(t, c, rec)
+		ask(t, c, rec)
+		if n := sdk.PrompterConnections(c); n != 1 {
+			t.Fatalf("two questions made %d Prompter connections, want 1", n)
+		}
+	})
+	t.Run("after the broker forgot its offer", func(t *testing.T) {
+		t.Parallel()
+		rec := &recorder{secret: []byte("pw"), confirm: true}
+		c := launch(t, sdk.PluginOptions{Prompter: rec}, "-prompter-claim-delay", "100ms")
+		waitFor(t, "the idle plugin to claim the Prompter", time.Minute, func() bool { return sdk.PrompterConnections(c) == 1 })
+		time.Sleep(5500 * time.Millisecond) // past go-plugin's five seconds
+		ask(t, c, rec)
+		if n := sdk.PrompterConnections(c); n != 1 {
+			t.Fatalf("%d Prompter connections, want 1", n)
+		}
+	})
+}
+
 // Host and plugin agree on the newest common version; a v1-only plugin is
 // spoken to through the adapter; no common version is PLUGIN_INCOMPATIBLE
 // naming both sides' versions.

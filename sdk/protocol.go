@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -66,7 +67,8 @@ var handshake = plugin.HandshakeConfig{
 
 // serverPlugins returns the plugin sets a plugin serves for s, restricted to
 // versions (all supported ones when empty).
-func serverPlugins(s Signer, versions []int) (map[int]plugin.PluginSet, error) {
+func serverPlugins(s Signer, opts ServeOptions) (map[int]plugin.PluginSet, error) {
+	versions := opts.Versions
 	if len(versions) == 0 {
 		versions = SupportedProtocolVersions()
 	}
@@ -76,7 +78,7 @@ func serverPlugins(s Signer, versions []int) (map[int]plugin.PluginSet, error) {
 		case 1:
 			out[1] = plugin.PluginSet{pluginSetKey: &v1Plugin{signer: s}}
 		case 2:
-			out[2] = plugin.PluginSet{pluginSetKey: &v2Plugin{signer: s}}
+			out[2] = plugin.PluginSet{pluginSetKey: &v2Plugin{signer: s, claimDelay: opts.PrompterClaimDelay}}
 		default:
 			return nil, fmt.Errorf("sdk: protocol version %d is not one this SDK speaks (%s)", v, versionList(SupportedProtocolVersions()))
 		}
@@ -112,13 +114,15 @@ type v2Plugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	signer Signer
 	host   *PluginClient
+	// claimDelay is the plugin's prompterClaimDelay (zero: the default).
+	claimDelay time.Duration
 }
 
 var _ plugin.GRPCPlugin = (*v2Plugin)(nil)
 
 // GRPCServer implements plugin.GRPCPlugin (plugin side).
 func (p *v2Plugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	src := newBrokerPrompter(broker)
+	src := newBrokerPrompter(broker, p.claimDelay)
 	pbv2.RegisterSignerServer(s, &v2Server{signer: p.signer, prompts: src})
 	return nil
 }

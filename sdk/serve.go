@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
@@ -26,6 +27,12 @@ type ServeOptions struct {
 	// which is what plugins should do; tests set it to act as an older
 	// plugin.
 	Versions []int
+	// PrompterClaimDelay is how long a plugin that has asked its host
+	// nothing waits before it connects to the host's Prompter anyway (it
+	// connects at its first question otherwise). Zero means two seconds;
+	// it must stay under the five seconds after which go-plugin's broker
+	// forgets the host's offer. Tests set it.
+	PrompterClaimDelay time.Duration
 }
 
 // Serve runs s as an mm signer plugin. A plugin's main calls it and nothing
@@ -70,7 +77,7 @@ func ServeWithOptions(s Signer, opts ServeOptions) error {
 	if fd := os.Getenv(envDetachedFD); fd != "" {
 		return serveDetachedChild(s, fd)
 	}
-	sets, err := serverPlugins(s, opts.Versions)
+	sets, err := serverPlugins(s, opts)
 	if err != nil {
 		return NewError(CodeInvalidRequest, err.Error(), "")
 	}

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
@@ -36,7 +37,8 @@ var _ pbv2.SignerServer = (*v2Server)(nil)
 
 // callContext gives the signer a Prompter that reaches the host, tagged with
 // the host's call id so the host can tie questions to the call that asked.
-func (v *v2Server) callContext(ctx context.Context) context.Context {
+// done releases the Prompter's connection when the call ends.
+func (v *v2Server) callContext(ctx context.Context) (_ context.Context, done func()) {
 	reclaimStdio()
 	p := &remotePrompter{src: v.prompts}
 	if vals := metadata.ValueFromIncomingContext(ctx, callIDKey); len(vals) > 0 {
@@ -45,7 +47,7 @@ func (v *v2Server) callContext(ctx context.Context) context.Context {
 	if vals := metadata.ValueFromIncomingContext(ctx, prompterAddrKey); len(vals) > 0 {
 		p.prompterAddr = vals[0]
 	}
-	return WithPrompter(ctx, p)
+	return WithPrompter(ctx, p), p.close
 }
 
 func reqDecoder() *wireDecoder { return &wireDecoder{code: CodeInvalidRequest} }
@@ -56,7 +58,9 @@ func noResponse() error {
 
 // Info implements pbv2.SignerServer.
 func (v *v2Server) Info(ctx context.Context, _ *pbv2.InfoRequest) (*pbv2.InfoResponse, error) {
-	r, err := v.signer.Info(v.callContext(ctx), &InfoRequest{})
+	cctx, done := v.callContext(ctx)
+	defer done()
+	r, err := v.signer.Info(cctx, &InfoRequest{})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -68,7 +72,9 @@ func (v *v2Server) Info(ctx context.Context, _ *pbv2.InfoRequest) (*pbv2.InfoRes
 
 // Accounts implements pbv2.SignerServer.
 func (v *v2Server) Accounts(ctx context.Context, req *pbv2.AccountsRequest) (*pbv2.AccountsResponse, error) {
-	r, err := v.signer.Accounts(v.callContext(ctx), accountsReqFromV2(req))
+	cctx, done := v.callContext(ctx)
+	defer done()
+	r, err := v.signer.Accounts(cctx, accountsReqFromV2(req))
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -85,7 +91,9 @@ func (v *v2Server) SignTransaction(ctx context.Context, req *pbv2.SignTransactio
 	if d.err != nil {
 		return nil, toStatus(d.err)
 	}
-	r, err := v.signer.SignTransaction(v.callContext(ctx), in)
+	cctx, done := v.callContext(ctx)
+	defer done()
+	r, err := v.signer.SignTransaction(cctx, in)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -102,7 +110,9 @@ func (v *v2Server) SignTypedData(ctx context.Context, req *pbv2.SignTypedDataReq
 	if d.err != nil {
 		return nil, toStatus(d.err)
 	}
-	r, err := v.signer.SignTypedData(v.callContext(ctx), in)
+	cctx, done := v.callContext(ctx)
+	defer done()
+	r, err := v.signer.SignTypedData(cctx, in)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -119,7 +129,9 @@ func (v *v2Server) SignMessage(ctx context.Context, req *pbv2.SignMessageRequest
 	if d.err != nil {
 		return nil, toStatus(d.err)
 	}
-	r, err := v.signer.SignMessage(v.callContext(ctx), in)
+	cctx, done := v.callContext(ctx)
+	defer done()
+	r, err := v.signer.SignMessage(cctx, in)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -144,7 +156,9 @@ func (v *v2Server) SignAuthorization(ctx context.Context, req *pbv2.SignAuthoriz
 	if d.err != nil {
 		return nil, toStatus(d.err)
 	}
-	r, err := a.SignAuthorization(v.callContext(ctx), in)
+	cctx, done := v.callContext(ctx)
+	defer done()
+	r, err := a.SignAuthorization(cctx, in)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -160,7 +174,9 @@ func (v *v2Server) Configure(ctx context.Context, req *pbv2.ConfigureRequest) (*
 	if !ok {
 		return nil, unsupported("Configure")
 	}
-	if _, err := c.Configure(v.callContext(ctx), &ConfigureRequest{Settings: req.GetSettings()}); err != nil {
+	cctx, done := v.callContext(ctx)
+	defer done()
+	if _, err := c.Configure(cctx, &ConfigureRequest{Settings: req.GetSettings()}); err != nil {
 		return nil, toStatus(err)
 	}
 	return &pbv2.ConfigureResponse{}, nil
@@ -172,7 +188,9 @@ func (v *v2Server) Manage(ctx context.Context, req *pbv2.ManageRequest) (*pbv2.M
 	if !ok {
 		return nil, unsupported("Manage")
 	}
-	r, err := m.Manage(v.callContext(ctx), &ManageRequest{Op: req.GetOp(), Params: req.GetParams()})
+	cctx, done := v.callContext(ctx)
+	defer done()
+	r, err := m.Manage(cctx, &ManageRequest{Op: req.GetOp(), Params: req.GetParams()})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -188,7 +206,9 @@ func (v *v2Server) PollJob(ctx context.Context, req *pbv2.PollJobRequest) (*pbv2
 	if !ok {
 		return nil, unsupported("asynchronous jobs")
 	}
-	r, err := p.PollJob(v.callContext(ctx), &PollJobRequest{ID: req.GetId()})
+	cctx, done := v.callContext(ctx)
+	defer done()
+	r, err := p.PollJob(cctx, &PollJobRequest{ID: req.GetId()})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -306,19 +326,36 @@ func (v *v1Server) SignMessage(ctx context.Context, req *pbv1.SignMessageRequest
 
 // brokerPrompter dials the host's Prompter through the go-plugin broker.
 //
-// go-plugin forgets the host's connection info for a broker id five seconds
-// after it arrives unless someone dials it, so the plugin dials at once, in
-// the background, from the moment its server is registered, and keeps
-// trying while nothing arrives (a host of another make may never serve
-// one). The gRPC connection itself is opened lazily, on the first question.
+// Dialing costs a second mutual-TLS handshake on both sides, and most
+// plugin lives (one CLI call) never ask anything: paid eagerly, it would
+// compete with the host's first calls. So the plugin claims the host's
+// connection info at its first question. go-plugin forgets that info five
+// seconds after it arrives unless someone claims it, so the plugin also
+// claims it after prompterClaimDelay at the latest, when it has lived that
+// long (a REPL's warm signer), and keeps trying while nothing arrives (a
+// host of another make may never serve one).
 type brokerPrompter struct {
-	ready chan struct{}
-	conn  *grpc.ClientConn
+	ready    chan struct{}
+	conn     *grpc.ClientConn
+	wanted   chan struct{}
+	wantOnce sync.Once
 }
 
-func newBrokerPrompter(broker *plugin.GRPCBroker) *brokerPrompter {
-	b := &brokerPrompter{ready: make(chan struct{})}
+// prompterClaimDelay is how long a plugin that has asked nothing waits
+// before it claims the host's Prompter: well inside go-plugin's five
+// seconds.
+const prompterClaimDelay = 2 * time.Second
+
+func newBrokerPrompter(broker *plugin.GRPCBroker, claimDelay time.Duration) *brokerPrompter {
+	if claimDelay <= 0 {
+		claimDelay = prompterClaimDelay
+	}
+	b := &brokerPrompter{ready: make(chan struct{}), wanted: make(chan struct{})}
 	go func() {
+		select {
+		case <-b.wanted:
+		case <-time.After(claimDelay):
+		}
 		for {
 			conn, err := broker.DialWithOptions(prompterBrokerID, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgSize)))
 			if err == nil {
@@ -332,6 +369,7 @@ func newBrokerPrompter(broker *plugin.GRPCBroker) *brokerPrompter {
 }
 
 func (b *brokerPrompter) prompter(ctx context.Context, _ string) (pbv2.PrompterClient, func(), error) {
+	b.wantOnce.Do(func() { close(b.wanted) })
 	select {
 	case <-b.ready:
 		return pbv2.NewPrompterClient(b.conn), func() {}, nil
@@ -348,22 +386,48 @@ type remotePrompter struct {
 	src          prompterSource
 	callID       string
 	prompterAddr string
+
+	mu      sync.Mutex
+	cl      pbv2.PrompterClient // connected at the first question
+	release func()
+	closed  bool
 }
 
 var _ Prompter = (*remotePrompter)(nil)
 
-func (p *remotePrompter) client(ctx context.Context) (context.Context, pbv2.PrompterClient, func(), error) {
+// client returns the host's Prompter, connecting at the call's first
+// question; later questions of the call reuse the connection.
+func (p *remotePrompter) client(ctx context.Context) (context.Context, pbv2.PrompterClient, error) {
 	if p.src == nil {
-		return nil, nil, nil, NewError(CodeNonInteractive, "no prompter on this connection", "")
+		return nil, nil, NewError(CodeNonInteractive, "no prompter on this connection", "")
 	}
-	cl, release, err := p.src.prompter(ctx, p.prompterAddr)
-	if err != nil {
-		return nil, nil, nil, prompterErr(ctx, err)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, nil, NewError(CodeCanceled, "the call that asked has ended", "")
+	}
+	if p.cl == nil {
+		cl, release, err := p.src.prompter(ctx, p.prompterAddr)
+		if err != nil {
+			return nil, nil, prompterErr(ctx, err)
+		}
+		p.cl, p.release = cl, release
 	}
 	if p.callID != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, callIDKey, p.callID)
 	}
-	return ctx, cl, release, nil
+	return ctx, p.cl, nil
+}
+
+// close releases the Prompter connection when the call has ended.
+func (p *remotePrompter) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.release != nil {
+		p.release()
+		p.cl, p.release = nil, nil
+	}
 }
 
 // prompterErr turns an error of a call to the host's Prompter into a coded
@@ -383,11 +447,10 @@ func prompterErr(ctx context.Context, err error) error {
 
 // Notify implements Prompter.
 func (p *remotePrompter) Notify(ctx context.Context, req *NotifyRequest) (*NotifyResponse, error) {
-	cctx, cl, release, err := p.client(ctx)
+	cctx, cl, err := p.client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
 	if _, err := cl.Notify(cctx, &pbv2.NotifyRequest{Level: string(req.Level), Message: req.Message}); err != nil {
 		return nil, prompterErr(ctx, err)
 	}
@@ -396,11 +459,10 @@ func (p *remotePrompter) Notify(ctx context.Context, req *NotifyRequest) (*Notif
 
 // RequestSecret implements Prompter.
 func (p *remotePrompter) RequestSecret(ctx context.Context, req *SecretRequest) (*SecretResponse, error) {
-	cctx, cl, release, err := p.client(ctx)
+	cctx, cl, err := p.client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
 	r, err := cl.RequestSecret(cctx, &pbv2.SecretRequest{Kind: string(req.Kind), Prompt: req.Prompt, Hint: req.Hint})
 	if err != nil {
 		return nil, prompterErr(ctx, err)
@@ -410,11 +472,10 @@ func (p *remotePrompter) RequestSecret(ctx context.Context, req *SecretRequest) 
 
 // Confirm implements Prompter.
 func (p *remotePrompter) Confirm(ctx context.Context, req *ConfirmRequest) (*ConfirmResponse, error) {
-	cctx, cl, release, err := p.client(ctx)
+	cctx, cl, err := p.client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
 	r, err := cl.Confirm(cctx, &pbv2.ConfirmRequest{Prompt: req.Prompt})
 	if err != nil {
 		return nil, prompterErr(ctx, err)
@@ -424,11 +485,10 @@ func (p *remotePrompter) Confirm(ctx context.Context, req *ConfirmRequest) (*Con
 
 // WaitingForUser implements Prompter.
 func (p *remotePrompter) WaitingForUser(ctx context.Context, req *WaitingRequest) (*WaitingResponse, error) {
-	cctx, cl, release, err := p.client(ctx)
+	cctx, cl, err := p.client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
 	if _, err := cl.WaitingForUser(cctx, &pbv2.WaitingRequest{Device: req.Device, Message: req.Message, Done: req.Done}); err != nil {
 		return nil, prompterErr(ctx, err)
 	}

@@ -1,12 +1,13 @@
 // Command testplugin serves the test signer as an mm signer plugin, for the
 // plugin wire's tests and benchmarks, which build it into a temporary folder.
 //
-//	testplugin [-versions 1,2] [-fake-version N] [-automtls]
+//	testplugin [-versions 1,2] [-fake-version N] [-automtls] [-prompter-claim-delay D]
 //
 // -versions restricts the protocol versions offered; -fake-version prints a
 // go-plugin handshake for protocol N (which no SDK speaks) and waits, to
 // test version negotiation failures; -automtls ignores the host's TLS pipe
-// and uses go-plugin's standard AutoMTLS instead.
+// and uses go-plugin's standard AutoMTLS instead; -prompter-claim-delay
+// sets sdk.ServeOptions.PrompterClaimDelay.
 package main
 
 import (
@@ -25,6 +26,7 @@ func main() {
 	versions := flag.String("versions", "", "comma-separated protocol versions to offer")
 	fake := flag.Int("fake-version", 0, "answer the handshake with this protocol version and wait")
 	fakeAddr := flag.String("fake-address", "", "answer the handshake with this network|address and wait")
+	claimDelay := flag.Duration("prompter-claim-delay", 0, "sdk.ServeOptions.PrompterClaimDelay")
 	autoMTLS := flag.Bool("automtls", false, "ignore the host's TLS pipe and negotiate go-plugin AutoMTLS, as a plugin in another language would")
 	flag.Parse()
 	if *autoMTLS {
@@ -52,7 +54,7 @@ func main() {
 		}
 		vs = append(vs, v)
 	}
-	if err := sdk.ServeWithOptions(testsigner.New(), sdk.ServeOptions{Versions: vs}); err != nil {
+	if err := sdk.ServeWithOptions(testsigner.New(), sdk.ServeOptions{Versions: vs, PrompterClaimDelay: *claimDelay}); err != nil {
 		fmt.Fprintln(os.Stderr, "testplugin:", err)
 		os.Exit(1)
 	}
