@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"math/big"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -48,6 +50,21 @@ func TestLedgerTransfers(t *testing.T) {
 	mmOK(t, home, chainEnv(t), &s, "transfer", "--to", recipient("ledger-rejected").Hex(), "--amount", "1", "--chain-id", "1337", "--wait")
 	if s.Nonce != next || s.Status != core.StatusConfirmed {
 		t.Errorf("after a rejection: nonce %d (want %d, no gap), status %s", s.Nonce, next, s.Status)
+	}
+
+	// A person slower than --wallet-timeout: JOB_TIMEOUT, nothing sent, the
+	// nonce back in the ledger.
+	emu.SetConfirmDelay(5 * time.Second)
+	r = runMM(t, home, chainEnv(t), nil, "transfer", "--to", recipient("ledger-slow").Hex(), "--amount", "1", "--chain-id", "1337", "--wallet-timeout", "1")
+	if errCode(r) != string(codeJobTimeout) || r.code != exitError {
+		t.Fatalf("slow confirmation: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if p, _ := c.PendingNonceAt(context.Background(), from); p != next+1 {
+		t.Errorf("pending nonce %d after a timed-out signature, want %d", p, next+1)
+	}
+	led, err := (&submit.Nonces{Store: journalOf(t, home).Store}).Inspect(big.NewInt(1337), from)
+	if err != nil || len(led.Reserved) != 0 || (led.Next != next+1 && !(led.Next == next+2 && len(led.Released) == 1)) {
+		t.Errorf("nonce ledger after a timed-out signature: %+v %v", led, err)
 	}
 }
 

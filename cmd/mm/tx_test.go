@@ -241,8 +241,24 @@ func TestSpeedUpAndCancel(t *testing.T) {
 		}
 		to := recipient(fmt.Sprint("replace", cancel))
 		var stuck sent
-		mmOK(t, home, env, &stuck, "wallet", "send-transaction", "--chain-id", "1337",
-			"--payload", fmt.Sprintf(`{"to":"%s","value":"0x3e8","nonce":"%s"}`, to.Hex(), hexutil.EncodeUint64(next+1)))
+		payload := fmt.Sprintf(`{"to":"%s","value":"0x3e8","nonce":"%s"}`, to.Hex(), hexutil.EncodeUint64(next+1))
+		if !cancel {
+			// Waiting for a receipt that cannot come: RECEIPT_TIMEOUT after
+			// --wallet-timeout, the transaction out and journaled as pending.
+			r := runMM(t, home, env, nil, "wallet", "send-transaction", "--chain-id", "1337", "--payload", payload, "--wait", "--wallet-timeout", "1")
+			if errCode(r) != string(core.CodeReceiptTimeout) || r.code != exitError || !strings.Contains(string(r.stderr), "the receipt is awaited for up to 1s") {
+				t.Fatalf("--wait on a stuck transaction: exit %d %s %s", r.code, r.stdout, r.stderr)
+			}
+			var h txHistory
+			mmOK(t, home, env, &h, "tx", "history", "--limit", "1")
+			if len(h.Transactions) != 1 || h.Transactions[0].Status != submit.StatusPending || h.Transactions[0].Nonce != next+1 ||
+				!strings.Contains(string(r.stdout), h.Transactions[0].Hash.Hex()) {
+				t.Fatalf("after RECEIPT_TIMEOUT: %+v\n%s", h, r.stdout)
+			}
+			stuck.TxHash = h.Transactions[0].Hash
+		} else {
+			mmOK(t, home, env, &stuck, "wallet", "send-transaction", "--chain-id", "1337", "--payload", payload)
+		}
 		cmd := "speed-up"
 		if cancel {
 			cmd = "cancel"
