@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -403,7 +404,28 @@ func TestWalletBalance(t *testing.T) {
 	}
 	// After a transfer: the recipient's exact amounts, only the asked token.
 	to := recipient("balance")
-	mmOK(t, home, env, nil, "transfer", "--to", to.Hex(), "--amount", "0.000001", "--token", "USDC", "--chain-id", "1337", "--wait")
+	// The token named by its address.
+	var sentTok sent
+	mmOK(t, home, env, &sentTok, "transfer", "--to", to.Hex(), "--amount", "0.000001", "--token", strings.ToLower(chains.DevnetUSDC.Hex()), "--chain-id", "1337", "--wait")
+	if sentTok.Intent != "Transfer 0.000001 USDC to "+to.Hex() {
+		t.Errorf("transfer by token address: %+v", sentTok)
+	}
+	// Another mm (another state folder) finds it on the chain, not in its
+	// journal.
+	other := filepath.Join(t.TempDir(), "other")
+	var v struct {
+		Status    string         `json:"status"`
+		From      common.Address `json:"from"`
+		Journaled bool           `json:"journaled"`
+		Value     string         `json:"value"`
+	}
+	mmOK(t, other, env, &v, "tx", sentTok.TxHash.Hex(), "--chain-id", "1337")
+	if v.Status != "confirmed" || v.From != from || v.Journaled || v.Value != "0" {
+		t.Errorf("mm tx --chain-id of a foreign transaction: %+v", v)
+	}
+	if r := runMM(t, other, env, nil, "tx", sentTok.TxHash.Hex()); errCode(r) != string(core.CodeTxNotFound) || !strings.Contains(string(r.stdout), "--chain-id") {
+		t.Errorf("mm tx of a foreign transaction without --chain-id: %s", r.stdout)
+	}
 	out = balances{}
 	mmOK(t, home, env, &out, "wallet", "balance", "--chain-ids", "1337", "--token", "USDC", "--address", to.Hex())
 	if out.Address != to || out.Wallet != "" || len(out.Balances) != 1 || out.Balances[0].Amount != "0.000001" || out.Balances[0].Raw != "1" {
