@@ -132,7 +132,11 @@ func (a *app) openChain(ctx context.Context, id *big.Int) (*chainStack, error) {
 		}
 		s.private = p
 	}
-	a.logf("chain %d (%s): rpc %s%s", c.ID, c.Name, client.URL(), map[bool]string{true: ", protected route " + chains.Redact(c.PrivateRPC), false: ""}[c.PrivateRPC != ""])
+	if s.private != nil {
+		a.logf("chain %d (%s): reads from %s, sends only to the protected route %s", c.ID, c.Name, client.URL(), s.private.URL())
+	} else {
+		a.logf("chain %d (%s): rpc %s", c.ID, c.Name, client.URL())
+	}
 	sigs, err := decode.LoadSignatures(st.Dir())
 	if err != nil {
 		s.close()
