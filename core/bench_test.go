@@ -22,6 +22,9 @@ import (
 // throughput comes from having many in flight.
 const benchWorkers = 32
 
+// transferTarget is the sustained rate issue 6 asks for.
+const transferTarget = 300.0
+
 // BenchmarkTransfers measures BYOK-style ETH transfers through prepare →
 // sign → submit against the embedded dev chain with an in-process signer,
 // until every transfer is mined. It reports sustained transfers/s, the mean
@@ -83,6 +86,8 @@ func BenchmarkTransfers(b *testing.B) {
 	}
 	stageTotal := per(core.StagePrepare) + per(core.StageSign) + per(core.StageSubmit)
 	b.ReportMetric(rate, "transfers/s")
+	// The issue's target is 300 transfers/s: ≥ 1 here meets it.
+	b.ReportMetric(rate/transferTarget, "x-of-300/s-target")
 	b.ReportMetric(per(core.StagePrepare), "prepare-ms/op")
 	b.ReportMetric(per(core.StageSign), "sign-ms/op")
 	b.ReportMetric(per(core.StageSubmit), "submit-ms/op")
