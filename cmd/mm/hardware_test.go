@@ -660,6 +660,68 @@ func TestHWList(t *testing.T) {
 			t.Errorf("text: %s", r.stdout)
 		}
 	})
+	t.Run("bridge", func(t *testing.T) {
+		// Trezor Bridge (hwtest's implementation of its HTTP API, in
+		// front of an emulator): listed, then used to set up and sign.
+		t.Parallel()
+		_, turi := startTrezor(t, trezoremu.Options{Model: trezoremu.ModelSafe3})
+		b := trezoremu.NewBridge(strings.TrimPrefix(turi, "udp://"))
+		baddr, err := b.Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		home := filepath.Join(t.TempDir(), "mm")
+		hermeticHW(t, home, "", "")
+		if r := runMM(t, home, nil, nil, "config", "set", "hw.trezorBridge", baddr); r.code != 0 {
+			t.Fatal(string(r.stdout))
+		}
+		l := list(t, home)
+		if len(l.Devices) != 1 {
+			t.Fatalf("devices: %+v", l.Devices)
+		}
+		d := l.Devices[0]
+		if d.Vendor != "Trezor" || d.Model != "Safe 3" || d.Source != sourceBridge || d.Transport != "bridge" || !strings.HasPrefix(d.URI, "bridge://"+baddr) || d.Error != nil {
+			t.Fatalf("bridge device: %+v", d)
+		}
+		r := runMM(t, home, nil, nil, "init", "--wallet", "trezor", "--mode", "guard", "--device", d.URI)
+		var ir initResult
+		if r.code != 0 || json.Unmarshal(r.stdout, &ir) != nil || ir.Address != softAddress(t, trezoremu.DefaultMnemonic, "", "m/44'/60'/0'/0/0") {
+			t.Fatalf("init through the Bridge: %s %s", r.stdout, r.stderr)
+		}
+		r = runMM(t, home, nil, nil, signHello...)
+		var sig signatureResult
+		if r.code != 0 || json.Unmarshal(r.stdout, &sig) != nil || !recovers(accounts.TextHash([]byte("hello")), sig.Signature, ir.Address) {
+			t.Errorf("sign through the Bridge: %s %s", r.stdout, r.stderr)
+		}
+		// Listed once, as found through the Bridge and as configured.
+		if l := list(t, home); len(l.Devices) != 1 || strings.Join(l.Devices[0].Wallets, ",") != "trezor-0" {
+			t.Errorf("after init: %+v", l.Devices)
+		}
+	})
+	t.Run("usb", func(t *testing.T) {
+		// USB enumeration on (the default): whatever is plugged in here,
+		// the command succeeds, the emulator is listed, and a cgo build
+		// has nothing to warn about.
+		t.Parallel()
+		_, luri := startLedger(t, ledgeremu.Options{})
+		home := filepath.Join(t.TempDir(), "mm")
+		hermeticHW(t, home, strings.TrimPrefix(luri, "tcp://"), "")
+		if r := runMM(t, home, nil, nil, "config", "unset", "hw.usb"); r.code != 0 {
+			t.Fatal(string(r.stdout))
+		}
+		l := list(t, home)
+		found := false
+		for _, d := range l.Devices {
+			found = found || d.URI == luri
+			if d.Source == sourceUSB && (d.Vendor != "Ledger" && d.Vendor != "Trezor" || !strings.HasPrefix(d.URI, "hid://")) {
+				t.Errorf("USB device: %+v", d)
+			}
+		}
+		if !found || len(l.Warnings) != 0 {
+			t.Errorf("with USB: %+v", l)
+		}
+	})
 	t.Run("configured", func(t *testing.T) {
 		t.Parallel()
 		lemu, luri := startLedger(t, ledgeremu.Options{Model: "stax"})
