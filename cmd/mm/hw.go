@@ -274,6 +274,42 @@ func hwKey(uri string) string {
 	return k
 }
 
+// probeSet is the devices to ask, each once.
+type probeSet struct {
+	list []*hwProbe
+	seen map[string]*hwProbe
+}
+
+// add adds p, or merges it into the probe of the same device: the same
+// URI (up to a tcp:// URI's ?model=), or for a configured hid:// URI such
+// as hid://ledger the first device found on USB that it names.
+func (s *probeSet) add(p *hwProbe) {
+	if s.seen == nil {
+		s.seen = map[string]*hwProbe{}
+	}
+	merge := func(old *hwProbe) {
+		old.quiet = old.quiet && p.quiet
+		old.wallets = append(old.wallets, p.wallets...)
+		if strings.Contains(p.uri, "?model=") && !strings.Contains(old.uri, "?") {
+			old.uri = p.uri // keeps ?model=
+		}
+	}
+	if old, ok := s.seen[hwKey(p.uri)]; ok {
+		merge(old)
+		return
+	}
+	if strings.HasPrefix(p.uri, "hid://") && p.source != sourceUSB {
+		for _, old := range s.list {
+			if old.source == sourceUSB && strings.HasPrefix(old.uri, p.uri) {
+				merge(old)
+				return
+			}
+		}
+	}
+	s.seen[hwKey(p.uri)] = p
+	s.list = append(s.list, p)
+}
+
 // hwList finds the devices and asks each for its state.
 func (a *app) hwList(ctx context.Context, extra []string) hwList {
 	cfg, _ := a.peekConfig()
@@ -284,20 +320,8 @@ func (a *app) hwList(ctx context.Context, extra []string) hwList {
 		return def
 	}
 	out := hwList{Devices: []hwDevice{}}
-	var probes []*hwProbe
-	seen := map[string]*hwProbe{}
-	add := func(p *hwProbe) {
-		if old, ok := seen[hwKey(p.uri)]; ok {
-			old.quiet = old.quiet && p.quiet
-			old.wallets = append(old.wallets, p.wallets...)
-			if strings.Contains(p.uri, "?") && !strings.Contains(old.uri, "?") {
-				old.uri = p.uri // keeps ?model=
-			}
-			return
-		}
-		seen[hwKey(p.uri)] = p
-		probes = append(probes, p)
-	}
+	var set probeSet
+	add := set.add
 	warn := func(s string) {
 		for _, w := range out.Warnings {
 			if w == s {
@@ -381,6 +405,7 @@ func (a *app) hwList(ctx context.Context, extra []string) hwList {
 	// Ask each device. Ledgers and Trezors are asked in parallel; the
 	// devices of one vendor one after the other (two routes may reach one
 	// device, which answers one request at a time).
+	probes := set.list
 	results := make([]*hwDevice, len(probes))
 	for _, vendor := range []string{"Ledger", "Trezor"} {
 		wg.Add(1)
