@@ -28,9 +28,11 @@ test: tools
 	$(GO) vet ./...
 	$(GO) test $(GOFLAGS_TEST) ./...
 
-## bench: performance figures, each printed beside its baseline from the same run
+## bench: performance figures, each printed beside its baseline from the same
+## run, then a summary against the targets (cmd/mm-benchsummary); the exit
+## status is go test's
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./...
+	@{ $(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./... 2>&1; echo "mm-benchsummary: exit $$?"; } | $(GO) run ./cmd/mm-benchsummary
 
 ## proto: regenerate committed protobuf code
 proto: tools
