@@ -176,7 +176,6 @@ func TestHardwareTransactions(t *testing.T) {
 			})
 		})
 	}
-	t.Cleanup(func() { checkReadmeHints(t) })
 }
 
 // interrupt runs mm in a pseudo-terminal, waits for the device prompt,

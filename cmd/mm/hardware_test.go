@@ -235,7 +235,7 @@ func TestTrezor(t *testing.T) {
 	if c := errCode(r); c != "DEVICE_LOCKED" || r.code != exitNeedUser {
 		t.Errorf("PIN without a terminal: exit %d %s", r.code, r.stdout)
 	}
-	noteHint(t, r)
+	documented(t, r)
 	if pinned.Stats().Signatures != 0 {
 		t.Error("the device signed")
 	}
@@ -243,15 +243,18 @@ func TestTrezor(t *testing.T) {
 
 // --- failure checks ----------------------------------------------------------
 
-// hintsSeen collects every code and hint the fault tests saw, for the check
-// that the README's table documents them.
-var hintsSeen sync.Map // hint → code
-
-func noteHint(t *testing.T, r result) {
+// documented checks that the README's table of device errors carries the
+// code and the hint of the JSON error r printed, word for word.
+func documented(t *testing.T, r result) {
 	t.Helper()
 	var doc render.ErrorDoc
-	if json.Unmarshal(r.stdout, &doc) == nil && doc.Error.Hint != "" {
-		hintsSeen.Store(doc.Error.Hint, doc.Error.Code)
+	if err := json.Unmarshal(r.stdout, &doc); err != nil || doc.Error.Hint == "" {
+		t.Errorf("no error with a hint: %s", r.stdout)
+		return
+	}
+	readme := hardwareReadme(t)
+	if !strings.Contains(readme, "| `"+string(doc.Error.Code)+"` |") || !strings.Contains(readme, doc.Error.Hint) {
+		t.Errorf("README.md (Hardware wallets) does not document %s with the hint %q", doc.Error.Code, doc.Error.Hint)
 	}
 }
 
@@ -318,7 +321,7 @@ func mustFail(t *testing.T, home string, signatures func() int, c failCase, igno
 		t.Errorf("%s: stderr lacks %q: %s", c.name, c.stderr, r.stderr)
 	}
 	if c.device {
-		noteHint(t, r)
+		documented(t, r)
 	}
 
 	rt := run("--format", "text")
@@ -410,7 +413,6 @@ func TestLedgerFaults(t *testing.T) {
 	ohome, _ := initHW(t, "ledger", ouri)
 	other.Close()
 	mustFail(t, ohome, func() int { return 0 }, failCase{name: "device gone", args: signHello, code: "DEVICE_NOT_FOUND", exit: exitNeedUser, device: true})
-	checkReadmeHints(t)
 }
 
 // TestTrezorFaults is TestLedgerFaults for both Trezor profiles: rejected,
@@ -468,11 +470,10 @@ func TestTrezorFaults(t *testing.T) {
 			if errCode(r) != "DEVICE_DISCONNECTED" || r.code != exitError || bytes.Contains(r.stdout, []byte(`"signature"`)) {
 				t.Errorf("disconnect mid-sign: exit %d %s %s", r.code, r.stdout, r.stderr)
 			}
-			noteHint(t, r)
+			documented(t, r)
 			mustFail(t, dhome, func() int { return 0 }, failCase{name: "device gone", args: signHello, code: "DEVICE_NOT_FOUND", exit: exitNeedUser, device: true})
 		})
 	}
-	t.Cleanup(func() { checkReadmeHints(t) })
 }
 
 // TestHardwareDerivation checks the derivation schemes, explicit paths and
@@ -805,10 +806,12 @@ func TestHardwareBadInput(t *testing.T) {
 	}
 }
 
+var readmeOnce = sync.OnceValues(func() ([]byte, error) { return os.ReadFile(filepath.Join("..", "..", "README.md")) })
+
 // hardwareReadme is the README's "Hardware wallets" section.
 func hardwareReadme(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	b, err := readmeOnce()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -822,19 +825,6 @@ func hardwareReadme(t *testing.T) string {
 		s = s[:j+3]
 	}
 	return s
-}
-
-// checkReadmeHints checks that the README's table of device errors carries
-// every hint the tests saw, word for word.
-func checkReadmeHints(t *testing.T) {
-	t.Helper()
-	doc := hardwareReadme(t)
-	hintsSeen.Range(func(k, v any) bool {
-		if !strings.Contains(doc, k.(string)) {
-			t.Errorf("README.md (Hardware wallets) does not document the hint of %s: %q", v, k)
-		}
-		return true
-	})
 }
 
 // TestReadmeWalkthroughs runs the README's emulator walkthroughs as written:
