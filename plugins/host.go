@@ -181,7 +181,15 @@ func (h *Host) resolve(name string) (*exec.Cmd, []byte, error) {
 		if err != nil {
 			return nil, nil, sdk.Errorf(sdk.CodeInternal, "plugins: cannot find the mm executable: %w", err)
 		}
-		return exec.Command(exe, BuiltinArgs(name)...), nil, nil
+		cmd := exec.Command(exe, BuiltinArgs(name)...)
+		if os.Getenv("GOMAXPROCS") == "" {
+			// A built-in signer is an sdk plugin, which runs on one P
+			// anyway (sdk.Serve); told so in its environment, its runtime
+			// starts that way, which makes every launch measurably
+			// shorter (about 0.4 ms of mm wallet sign-message).
+			cmd.Env = append(sdk.PluginEnv(), "GOMAXPROCS=1")
+		}
+		return cmd, nil, nil
 	}
 	if h.opts.Store != nil {
 		lock, err := h.readLock()

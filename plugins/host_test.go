@@ -69,6 +69,26 @@ func TestOpenBuiltin(t *testing.T) {
 	}
 }
 
+// A built-in signer starts on one P (it would shrink to one anyway), unless
+// the user's GOMAXPROCS says otherwise.
+func TestBuiltinGOMAXPROCS(t *testing.T) {
+	for _, c := range []struct{ host, want string }{{"", "1"}, {"3", "3"}} {
+		t.Setenv("GOMAXPROCS", c.host)
+		h := newHost(t, plugins.Options{})
+		p, err := h.Open(context.Background(), "testsigner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := p.Manage(context.Background(), &sdk.ManageRequest{Op: "gomaxprocs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Result["value"] != c.want {
+			t.Fatalf("host GOMAXPROCS=%q: the built-in signer has %q, want %q", c.host, r.Result["value"], c.want)
+		}
+	}
+}
+
 // Every name in testdata/bad/plugin-names.json is refused everywhere a name
 // is taken, before anything is looked up or run.
 func TestInvalidPluginNames(t *testing.T) {

@@ -174,7 +174,10 @@ type testSigner struct {
 	addr common.Address
 }
 
-var _ sdk.Signer = (*testSigner)(nil)
+var (
+	_ sdk.Signer  = (*testSigner)(nil)
+	_ sdk.Manager = (*testSigner)(nil)
+)
 
 func newTestSigner() *testSigner {
 	k, err := crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
@@ -187,6 +190,16 @@ func newTestSigner() *testSigner {
 func (s *testSigner) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
 	return &sdk.InfoResponse{Name: "testsigner", Version: "0.0.1", Kind: sdk.KindSoftware,
 		Capabilities: sdk.Capabilities{TypedData: sdk.TypedDataNone, PersonalMessage: true}}, nil
+}
+
+// Manage answers op "gomaxprocs" with the plugin process's GOMAXPROCS
+// environment variable.
+func (s *testSigner) Manage(_ context.Context, req *sdk.ManageRequest) (*sdk.ManageResponse, error) {
+	if req.Op != "gomaxprocs" {
+		return nil, sdk.ErrUnsupported
+	}
+	v, set := os.LookupEnv("GOMAXPROCS")
+	return &sdk.ManageResponse{Result: map[string]string{"value": v, "set": strconv.FormatBool(set)}}, nil
 }
 
 func (s *testSigner) Accounts(_ context.Context, req *sdk.AccountsRequest) (*sdk.AccountsResponse, error) {

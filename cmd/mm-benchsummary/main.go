@@ -295,7 +295,7 @@ func (r *report) printOthers(w io.Writer, used map[string]bool) {
 				}
 				parts = append(parts, strconv.FormatFloat(v, 'g', 4, 64)+" "+u)
 			}
-			fmt.Fprintf(w, "  %s %s\n", col(strings.TrimPrefix(res.pkg, modulePath)+" "+res.name, 44), strings.Join(parts, " · "))
+			fmt.Fprintf(w, "  %s %s\n", col(strings.TrimPrefix(res.pkg, modulePath)+" "+res.name, 48), strings.Join(parts, " · "))
 		}
 	}
 }

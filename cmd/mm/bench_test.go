@@ -261,7 +261,7 @@ func BenchmarkWarmSignature(b *testing.B) {
 	req := &sdk.SignMessageRequest{Account: sdk.Account{Address: common.HexToAddress(testAddr0), Path: "m/44'/60'/0'/0/0"}, Message: []byte("hello")}
 
 	cmd := exec.Command(mm, "plugin", "serve", "byok")
-	cmd.Env = benchEnv(home)
+	cmd.Env = benchEnv(home, "GOMAXPROCS=1") // as plugins.Host starts built-ins
 	c, err := sdk.Launch(ctx, cmd, sdk.PluginOptions{Name: "byok"})
 	if err != nil {
 		b.Fatal(err)
