@@ -454,13 +454,14 @@ func (s *startCloser) Start(ctx context.Context) error {
 		return err
 	}
 	material, err := s.tls.pluginMaterial()
-	if err == nil {
-		_, err = s.tlsW.Write(material)
-	}
 	if err != nil {
 		_ = s.kill()
 		return fmt.Errorf("sdk: tls material: %w", err)
 	}
+	// A plugin that does not read the pipe (it exited already, or it uses
+	// go-plugin's AutoMTLS and closed it) breaks it: the handshake that
+	// follows, or its absence, tells what happened.
+	_, _ = s.tlsW.Write(material)
 	return nil
 }
 

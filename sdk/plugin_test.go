@@ -607,6 +607,18 @@ func TestCloseDuringCall(t *testing.T) {
 	}
 }
 
+// A program that exits at once, before reading its TLS material, is a plugin
+// that crashed or does not speak the protocol, never an internal error.
+func TestLaunchNotAPlugin(t *testing.T) {
+	t.Parallel()
+	for i := 0; i < 5; i++ {
+		_, err := sdk.Launch(context.Background(), exec.Command("/bin/true"), sdk.PluginOptions{Name: "true"})
+		if c := sdk.CodeOf(err); c != sdk.CodePluginCrashed && c != sdk.CodePluginIncompatible {
+			t.Fatalf("launching /bin/true: %v (code %q)", err, c)
+		}
+	}
+}
+
 // A plugin cannot send the host to connect anywhere but a local socket.
 func TestHandshakeAddressRefused(t *testing.T) {
 	t.Parallel()
