@@ -30,9 +30,10 @@ test: tools
 
 ## bench: performance figures, each printed beside its baseline from the same
 ## run, then a summary against the targets (cmd/mm-benchsummary); the exit
-## status is go test's
+## status is go test's. -p 1: one package at a time, so that no benchmark
+## shares the CPUs with another package's
 bench:
-	@{ $(GO) test -run '^$$' -bench . -benchtime 200x -count 1 ./... 2>&1; echo "mm-benchsummary: exit $$?"; } | $(GO) run ./cmd/mm-benchsummary
+	@{ $(GO) test -p 1 -run '^$$' -bench . -benchtime 200x -count 1 ./... 2>&1; echo "mm-benchsummary: exit $$?"; } | $(GO) run ./cmd/mm-benchsummary
 
 ## proto: regenerate committed protobuf code
 proto: tools
