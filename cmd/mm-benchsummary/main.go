@@ -1,6 +1,6 @@
 // Command mm-benchsummary reads the output of `go test -bench` on standard
 // input, as `make bench` pipes it, passes it through while it runs (less the
-// noise: packages without benchmarks, PASS lines), and then prints a
+// noise: packages without benchmarks, PASS and platform lines), and then prints a
 // summary: every figure the performance targets ask for, each beside the
 // baseline measured in the same run with their ratio, the target and
 // whether it is met; then every other benchmark, one line each, grouped by
@@ -84,7 +84,10 @@ func (r *report) read(in io.Reader, echo io.Writer) int {
 		case strings.HasPrefix(line, "goos: "), strings.HasPrefix(line, "goarch: "), trimmed == "PASS",
 			strings.HasPrefix(line, "?") && strings.Contains(line, "[no test files]"):
 			continue
-		case strings.HasPrefix(line, "ok  ") && !strings.Contains(line, "Benchmark"):
+		case strings.HasPrefix(line, "ok  "):
+			if pkg == "" {
+				continue // a package without benchmarks
+			}
 			pkg = ""
 		case strings.HasPrefix(line, "FAIL"), strings.HasPrefix(trimmed, "--- FAIL"):
 			r.failed = append(r.failed, strings.TrimSpace(strings.TrimPrefix(trimmed, "--- ")))
