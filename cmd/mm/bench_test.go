@@ -50,12 +50,17 @@ var (
 )
 
 // benchBinaries builds mm (release and plain) and a hello-world Go program
-// once per run.
+// once per run, into the user's cache folder (mm-bench/bin), where each run
+// replaces the previous run's.
 func benchBinaries(b *testing.B) (release, plain, hello string) {
 	b.Helper()
 	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mm-bench-")
+		cache, err := os.UserCacheDir()
 		if err != nil {
+			cache = os.TempDir()
+		}
+		dir := filepath.Join(cache, "mm-bench", "bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			benchErr = err
 			return
 		}
