@@ -35,7 +35,24 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	// Plugin sockets, working folders and Prompter sockets go to
+	// $XDG_RUNTIME_DIR: a private one for this run, so that everything left
+	// in it at the end is a leak of these tests.
+	rt := filepath.Join(dir, "run")
+	if err := os.Mkdir(rt, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "sdk test:", err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", rt)
 	code := m.Run()
+	if left, _ := os.ReadDir(rt); len(left) > 0 && code == 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		fmt.Fprintf(os.Stderr, "sdk test: socket or working folders left behind: %v\n", names)
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

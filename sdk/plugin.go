@@ -142,6 +142,9 @@ func (c *PluginClient) Close() error {
 		}
 		if c.proc != nil {
 			c.proc.release()
+			if c.proc.socketDir != "" {
+				_ = os.RemoveAll(c.proc.socketDir)
+			}
 		}
 		for i := len(c.cleanup) - 1; i >= 0; i-- {
 			c.cleanup[i]()
@@ -345,6 +348,9 @@ type pluginProcess struct {
 	cmd  *exec.Cmd
 	name string
 	tls  *hostTLS
+	// socketDir is go-plugin's folder for this plugin's sockets, which
+	// go-plugin does not remove when the process never started.
+	socketDir string
 
 	stdout   io.ReadCloser
 	stderr   io.ReadCloser
@@ -368,6 +374,7 @@ var _ runner.Runner = (*pluginProcess)(nil)
 // temporary folder go-plugin made for this plugin's sockets and removes
 // when the plugin ends; it doubles as the plugin's working folder.
 func (p *pluginProcess) runnerFunc(_ hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
+	p.socketDir = socketDir
 	cmd := p.cmd
 	env := cmd.Env
 	if env == nil {
