@@ -52,6 +52,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// Plugin socket folders go to a private $XDG_RUNTIME_DIR, removed at
+	// the end: the hosts these tests kill with SIGKILL cannot remove theirs.
+	rt := filepath.Join(dir, "run")
+	if err := os.Mkdir(rt, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", rt)
 	extraPlugin = filepath.Join(dir, "mm-signer-extra")
 	if out, err := exec.Command(goTool(), "build", "-o", extraPlugin, "github.com/mm-wallet/mm/sdk/internal/testplugin").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "plugins test: build test plugin: %v\n%s", err, out)
