@@ -349,7 +349,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		{"wallet", "create", "--verbose"},
 		{"wallet", "list", "--verbose", "--format", "text"},
 		{"wallet", "sign-message", "--message", "hello", "--chain-id", "1", "--verbose"},
-		{"wallet", "sign-typed-data", "--chain-id", "1", "--payload-file", "internal/eip712/testdata/mail.json", "--verbose", "--toon"},
+		{"wallet", "sign-typed-data", "--chain-id", "1", "--payload-file", "testdata/mail.json", "--verbose", "--toon"},
 		{"doctor", "--verbose"},
 		{"wallet", "unlock", "--for", "1m", "--verbose"},
 		{"wallet", "sign-message", "--message", "hello", "--chain-id", "1", "--verbose", "--format", "text"},

@@ -164,7 +164,7 @@ func hardwareFlow(t *testing.T, wallet, device string) string {
 	if !bytes.Contains(r.stderr, []byte("confirm on your ")) {
 		t.Errorf("no device prompt on stderr: %s", r.stderr)
 	}
-	r = runMM(t, home, nil, nil, "wallet", "sign-typed-data", "--chain-id", "1", "--payload-file", "internal/eip712/testdata/mail.json")
+	r = runMM(t, home, nil, nil, "wallet", "sign-typed-data", "--chain-id", "1", "--payload-file", "testdata/mail.json")
 	if r.code != 0 {
 		t.Fatalf("sign-typed-data: %s %s", r.stdout, r.stderr)
 	}
@@ -355,7 +355,7 @@ func initHW(t *testing.T, wallet, uri string, extra ...string) (string, initResu
 
 var (
 	signHello = []string{"wallet", "sign-message", "--message", "hello", "--chain-id", "1"}
-	signMail  = []string{"wallet", "sign-typed-data", "--chain-id", "1", "--payload-file", "internal/eip712/testdata/mail.json"}
+	signMail  = []string{"wallet", "sign-typed-data", "--chain-id", "1", "--payload-file", "testdata/mail.json"}
 )
 
 // TestLedgerFaults provokes every device state on the emulator and checks

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/mm-wallet/mm/cmd/mm/internal/eip712"
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 func init() {
@@ -254,15 +254,12 @@ func newSignTypedDataCmd(a *app) *cobra.Command {
 			if resp.Job != nil {
 				return pendingJob(resp.Job)
 			}
-			digest := []byte{0x19, 0x01}
-			digest = append(digest, doc.DomainSeparator[:]...)
 			out := signatureResult{Address: w.Address, ChainID: chainID.String(), Wallet: w.Name,
 				PrimaryType: doc.PrimaryType, DomainSeparator: doc.DomainSeparator.Hex()}
 			if doc.MessageHash != nil {
-				digest = append(digest, doc.MessageHash[:]...)
 				out.MessageHash = doc.MessageHash.Hex()
 			}
-			if err := checkSignature(crypto.Keccak256(digest), resp.Signature, acct.Address); err != nil {
+			if err := checkSignature(doc.Digest(), resp.Signature, acct.Address); err != nil {
 				return err
 			}
 			out.Signature = hexutil.Encode(resp.Signature)

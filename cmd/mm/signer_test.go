@@ -136,7 +136,7 @@ func TestSignerPlugins(t *testing.T) {
 		t.Fatal("the plugin's signature does not recover to its key")
 	}
 	// Hashed-only typed data: mm computes the hashes, the plugin signs them.
-	mustOK(runMM(t, home, pw, nil, "wallet", "sign-typed-data", "--chain-id", "1", "--payload-file", "internal/eip712/testdata/mail.json"))
+	mustOK(runMM(t, home, pw, nil, "wallet", "sign-typed-data", "--chain-id", "1", "--payload-file", "testdata/mail.json"))
 	wantCode(runMM(t, home, []string{"MM_PASSWORD=nope-nope"}, nil, "wallet", "sign-message", "--message", "hello", "--chain-id", "1"), "WRONG_PASSWORD")
 	// keystore has no mnemonic: password commands do not apply.
 	wantCode(runMM(t, home, pw, nil, "wallet", "password", "set"), "WRONG_WALLET_MODE")
