@@ -6,7 +6,10 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/crypto"
+
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 // TestBadTransactions runs testdata/bad/transactions.json: each request
@@ -55,7 +58,7 @@ func TestBadTypedData(t *testing.T) {
 	}
 	s := memSigner(t, fixtureMnemonic, "")
 	for _, c := range cases {
-		if _, _, err := hashTypedData([]byte(c.TypedData)); sdk.CodeOf(err) != c.Code {
+		if _, err := eip712.Parse([]byte(c.TypedData)); sdk.CodeOf(err) != c.Code {
 			t.Errorf("%s: hashing gave %v, want %s", c.Name, err, c.Code)
 		}
 		resp, err := s.SignTypedData(context.Background(), &sdk.SignTypedDataRequest{Account: sdk.Account{Path: "m/44'/60'/0'/0/0"}, TypedData: []byte(c.TypedData)})
@@ -69,9 +72,20 @@ func TestBadTypedData(t *testing.T) {
 // intN; both ends of the range are signed.
 func TestSignedIntBoundaries(t *testing.T) {
 	t.Parallel()
-	doc := `{"types":{"EIP712Domain":[],"M":[{"name":"a","type":"int8"},{"name":"b","type":"int8[]"},{"name":"c","type":"int256"}]},"primaryType":"M","domain":{},
-		"message":{"a":127,"b":[-128,"0x7f"],"c":"-57896044618658097711785492504343953926634992332820282019728792003956564819968"}}`
-	if _, _, err := hashTypedData([]byte(doc)); err != nil {
+	doc := []byte(`{"types":{"EIP712Domain":[],"M":[{"name":"a","type":"int8"},{"name":"b","type":"int8[]"},{"name":"c","type":"int256"}]},"primaryType":"M","domain":{},
+		"message":{"a":127,"b":[-128,"0x7f"],"c":"-57896044618658097711785492504343953926634992332820282019728792003956564819968"}}`)
+	d, err := eip712.Parse(doc)
+	if err != nil {
 		t.Fatal(err)
+	}
+	s := memSigner(t, fixtureMnemonic, "")
+	resp, err := s.SignTypedData(context.Background(), &sdk.SignTypedDataRequest{Account: sdk.Account{Path: "m/44'/60'/0'/0/0"},
+		TypedData: doc, DomainSeparator: d.DomainSeparator, MessageHash: d.MessageHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := crypto.SigToPub(d.Digest(), append(resp.Signature[:64:64], resp.Signature[64]-27))
+	if err != nil || crypto.PubkeyToAddress(*pub) != fixtureAddress0(t) {
+		t.Fatalf("signature does not recover to the account: %v", err)
 	}
 }

@@ -11,8 +11,9 @@
 // of {index}, unless SettingIndexPath says otherwise. Signing is
 // go-ethereum's: types.LatestSignerForChainID and crypto.Sign for
 // transactions (legacy with EIP-155, EIP-2930, EIP-1559, EIP-7702),
-// accounts.TextHash for EIP-191 messages, signer/core/apitypes for EIP-712
-// v4 typed data, and types.SignSetCode for EIP-7702 authorizations.
+// accounts.TextHash for EIP-191 messages, sdk/eip712 (go-ethereum's
+// apitypes underneath) for EIP-712 v4 typed data, and types.SignSetCode for
+// EIP-7702 authorizations.
 //
 // BIP-32 derivation is a few lines over well-kept primitives instead of a
 // BIP-32 library, to keep a cold signer process fast; see extKey in

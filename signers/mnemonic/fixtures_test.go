@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 // The Trezor firmware's Ethereum fixtures (testdata/trezor-fixtures.json,
@@ -311,10 +312,11 @@ func TestTrezorSignTypedData(t *testing.T) {
 				h := common.HexToHash(*c.MessageHash)
 				wantMH = &h
 			}
-			ds, mh, err := hashTypedData(c.Data)
+			doc, err := eip712.Parse(c.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
+			ds, mh := doc.DomainSeparator, doc.MessageHash
 			if ds != wantDS {
 				t.Fatalf("domain separator %s, want %s", ds.Hex(), wantDS.Hex())
 			}
@@ -333,7 +335,7 @@ func TestTrezorSignTypedData(t *testing.T) {
 				}
 				// Sign the fixture's hashes directly, as a hash-only device does.
 				_, key := fixtureKey(t, f.Mnemonic, c.Path)
-				sig, err := crypto.Sign(typedDataDigest(wantDS, wantMH), key)
+				sig, err := crypto.Sign(eip712.Digest(wantDS, wantMH), key)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 // Every byte a host sends is untrusted. These fuzz targets (run with
@@ -57,9 +58,16 @@ func FuzzSignTypedData(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		ds, mh, herr := hashTypedData(doc)
+		var (
+			ds common.Hash
+			mh *common.Hash
+		)
+		d, herr := eip712.Parse(doc)
 		if herr != nil && sdk.AsError(herr) == nil {
 			t.Fatalf("uncoded error %v", herr)
+		}
+		if d != nil {
+			ds, mh = d.DomainSeparator, d.MessageHash
 		}
 		resp, err := s.SignTypedData(context.Background(), &sdk.SignTypedDataRequest{
 			Account: sdk.Account{Path: "m/44'/60'/0'/0/0"}, TypedData: doc, DomainSeparator: ds, MessageHash: mh,

@@ -18,6 +18,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 // Name is the signer's name in Info.
@@ -470,26 +471,18 @@ func (s *Signer) SignTypedData(ctx context.Context, req *sdk.SignTypedDataReques
 	if req == nil {
 		return nil, invalidRequest("sign typed data: no request")
 	}
-	ds, mh, err := hashTypedData(req.TypedData)
+	doc, err := eip712.Parse(req.TypedData)
 	if err != nil {
 		return nil, err
 	}
-	if ds != req.DomainSeparator {
-		return nil, invalidTypedData("the domain separator does not match the typed data")
-	}
-	switch {
-	case mh == nil && req.MessageHash != nil:
-		return nil, invalidTypedData("a message hash was given but the primary type is EIP712Domain")
-	case mh != nil && req.MessageHash == nil:
-		return nil, invalidTypedData("the message hash is missing")
-	case mh != nil && *mh != *req.MessageHash:
-		return nil, invalidTypedData("the message hash does not match the typed data")
+	if err := doc.CheckHashes(req.DomainSeparator, req.MessageHash); err != nil {
+		return nil, err
 	}
 	key, _, err := s.account(ctx, req.Account)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := crypto.Sign(typedDataDigest(ds, mh), key)
+	sig, err := crypto.Sign(doc.Digest(), key)
 	if err != nil {
 		return nil, sdk.Errorf(sdk.CodeInternal, "mnemonic: sign typed data: %w", err)
 	}
