@@ -66,7 +66,7 @@
 // refusal with no signature, and logs the reason. Only the cases named by
 // the Case constants can be declared; anything else is a test failure.
 //
-// The suite computes the EIP-712 hashes it sends with go-ethereum's
-// signer/core/apitypes, the way mm's host does, reading integers exactly
-// and allowing an empty domain.
+// The suite computes the EIP-712 hashes it sends with sdk/eip712, as mm's
+// host does (go-ethereum's signer/core/apitypes underneath, integers read
+// exactly, an empty domain allowed).
 package signertest

@@ -1,128 +1,32 @@
 package signertest
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"math/big"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/signer/core/apitypes"
+
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 // TypedDataHashes returns the EIP-712 v4 domain separator and message hash
 // of a typed-data JSON document, as a host sends them in
 // sdk.SignTypedDataRequest: the message hash is nil when the primary type
-// is EIP712Domain. It uses go-ethereum's apitypes, reading integers exactly
-// (not through float64) and allowing an empty domain, which apitypes'
-// validation alone would refuse.
+// is EIP712Domain. It is eip712.Parse, which mm's host and built-in signers
+// use too: exact integers, an empty domain allowed, strict checks, and an
+// INVALID_TYPED_DATA *sdk.Error for a document it refuses.
 func TypedDataHashes(doc []byte) (domain common.Hash, message *common.Hash, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("signertest: typed data: apitypes panicked: %v", r)
-		}
-	}()
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var d struct {
-		Types       apitypes.Types `json:"types"`
-		PrimaryType string         `json:"primaryType"`
-		Domain      map[string]any `json:"domain"`
-		Message     map[string]any `json:"message"`
-	}
-	if err := dec.Decode(&d); err != nil {
-		return common.Hash{}, nil, fmt.Errorf("signertest: typed data: %w", err)
-	}
-	if d.Types == nil || d.PrimaryType == "" {
-		return common.Hash{}, nil, errors.New("signertest: typed data: types or primaryType missing")
-	}
-	if _, ok := d.Types["EIP712Domain"]; !ok {
-		d.Types["EIP712Domain"] = []apitypes.Type{}
-	}
-	if _, ok := d.Types[d.PrimaryType]; !ok {
-		// apitypes would hash an undefined type as one without fields.
-		return common.Hash{}, nil, fmt.Errorf("signertest: typed data: primary type %q is not defined", d.PrimaryType)
-	}
-	if d.Domain == nil {
-		d.Domain = map[string]any{}
-	}
-	if d.Message == nil {
-		d.Message = map[string]any{}
-	}
-	if err := toBigInts(d.Domain); err != nil {
+	d, err := eip712.Parse(doc)
+	if err != nil {
 		return common.Hash{}, nil, err
 	}
-	if err := toBigInts(d.Message); err != nil {
-		return common.Hash{}, nil, err
-	}
-	// EncodeData validates td.Domain but hashes the map it is given.
-	td := apitypes.TypedData{Types: d.Types, PrimaryType: d.PrimaryType, Domain: apitypes.TypedDataDomain{Name: "-"}}
-	ds, err := td.HashStruct("EIP712Domain", d.Domain)
-	if err != nil {
-		return common.Hash{}, nil, fmt.Errorf("signertest: typed data: domain: %w", err)
-	}
-	if d.PrimaryType == "EIP712Domain" {
-		return common.BytesToHash(ds), nil, nil
-	}
-	mh, err := td.HashStruct(d.PrimaryType, d.Message)
-	if err != nil {
-		return common.Hash{}, nil, fmt.Errorf("signertest: typed data: message: %w", err)
-	}
-	h := common.BytesToHash(mh)
-	return common.BytesToHash(ds), &h, nil
+	return d.DomainSeparator, d.MessageHash, nil
 }
 
 // TypedDataDigest is what an EIP-712 signature signs:
 // keccak256(0x19 0x01 ‖ domain ‖ message), without message when it is nil.
+// It is eip712.Digest.
 func TypedDataDigest(domain common.Hash, message *common.Hash) []byte {
-	b := append([]byte{0x19, 0x01}, domain[:]...)
-	if message != nil {
-		b = append(b, message[:]...)
-	}
-	return crypto.Keccak256(b)
-}
-
-func toBigInts(v any) error {
-	conv := func(n json.Number) (*big.Int, error) {
-		if strings.ContainsAny(string(n), ".eE") {
-			return nil, fmt.Errorf("signertest: typed data: %s is not an integer", n)
-		}
-		b, ok := new(big.Int).SetString(string(n), 10)
-		if !ok {
-			return nil, fmt.Errorf("signertest: typed data: bad number %s", n)
-		}
-		return b, nil
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if n, ok := e.(json.Number); ok {
-				b, err := conv(n)
-				if err != nil {
-					return err
-				}
-				x[k] = b
-			} else if err := toBigInts(e); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for i, e := range x {
-			if n, ok := e.(json.Number); ok {
-				b, err := conv(n)
-				if err != nil {
-					return err
-				}
-				x[i] = b
-			} else if err := toBigInts(e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return eip712.Digest(domain, message)
 }
 
 // typedDoc is one EIP-712 document the suite signs.
