@@ -1,9 +1,7 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -16,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 // APDU is one command of the Ethereum app (CLA 0xE0).
@@ -38,154 +37,10 @@ type TypedDataAPDUs struct {
 	Message *common.Hash // nil when the primary type is EIP712Domain
 }
 
-// typedDoc is a typed-data document with the type order of its JSON text.
-type typedDoc struct {
-	order       []string
-	types       apitypes.Types
-	primaryType string
-	domain      map[string]any
-	message     map[string]any
-}
-
 func invalidTyped(format string, args ...any) error {
 	return &sdk.Error{Code: sdk.CodeInvalidTypedData,
 		Message: "ledger: typed data: " + fmt.Sprintf(format, args...),
 		Hint:    "pass an EIP-712 v4 document: {types, primaryType, domain, message}"}
-}
-
-// parseTypedDoc reads the document. Integers are read exactly (never
-// through float64), and the order of the type definitions is kept: the
-// device receives them in document order, as Ledger's own client sends them.
-func parseTypedDoc(doc []byte) (*typedDoc, error) {
-	var raw struct {
-		Types       json.RawMessage `json:"types"`
-		PrimaryType string          `json:"primaryType"`
-		Domain      json.RawMessage `json:"domain"`
-		Message     json.RawMessage `json:"message"`
-	}
-	if err := json.Unmarshal(doc, &raw); err != nil {
-		return nil, invalidTyped("not a JSON object: %v", err)
-	}
-	if len(raw.Types) == 0 || raw.PrimaryType == "" {
-		return nil, invalidTyped("types or primaryType missing")
-	}
-	d := &typedDoc{types: apitypes.Types{}, primaryType: raw.PrimaryType}
-	dec := json.NewDecoder(bytes.NewReader(raw.Types))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, invalidTyped("types is not an object")
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, invalidTyped("types: %v", err)
-		}
-		name, _ := tok.(string)
-		var fields []apitypes.Type
-		if err := dec.Decode(&fields); err != nil {
-			return nil, invalidTyped("type %q: %v", name, err)
-		}
-		if _, dup := d.types[name]; dup {
-			return nil, invalidTyped("type %q defined twice", name)
-		}
-		d.order = append(d.order, name)
-		d.types[name] = fields
-	}
-	if _, ok := d.types["EIP712Domain"]; !ok {
-		// An absent domain type is an empty domain (what hosts hash).
-		d.order = append([]string{"EIP712Domain"}, d.order...)
-		d.types["EIP712Domain"] = []apitypes.Type{}
-	}
-	if _, ok := d.types[d.primaryType]; !ok {
-		return nil, invalidTyped("primary type %q is not among the types", d.primaryType)
-	}
-	var err error
-	if d.domain, err = decodeObject(raw.Domain, "domain"); err != nil {
-		return nil, err
-	}
-	if d.message, err = decodeObject(raw.Message, "message"); err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
-func decodeObject(raw json.RawMessage, what string) (map[string]any, error) {
-	out := map[string]any{}
-	if len(raw) == 0 || string(raw) == "null" {
-		return out, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		return nil, invalidTyped("%s is not an object: %v", what, err)
-	}
-	if err := exactNumbers(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// exactNumbers turns json.Number values into *big.Int (what apitypes takes
-// without precision loss); fractions are refused.
-func exactNumbers(v any) error {
-	conv := func(n json.Number) (any, error) {
-		b, ok := new(big.Int).SetString(string(n), 10)
-		if !ok {
-			return nil, invalidTyped("%s is not an integer", n)
-		}
-		return b, nil
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if n, ok := e.(json.Number); ok {
-				b, err := conv(n)
-				if err != nil {
-					return err
-				}
-				x[k] = b
-			} else if err := exactNumbers(e); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for i, e := range x {
-			if n, ok := e.(json.Number); ok {
-				b, err := conv(n)
-				if err != nil {
-					return err
-				}
-				x[i] = b
-			} else if err := exactNumbers(e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// hashes computes the domain separator and message hash with go-ethereum's
-// apitypes, as the host does.
-func (d *typedDoc) hashes() (dom common.Hash, msg *common.Hash, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = invalidTyped("cannot hash: %v", r)
-		}
-	}()
-	td := apitypes.TypedData{Types: d.types, PrimaryType: d.primaryType, Domain: apitypes.TypedDataDomain{Name: "-"}}
-	ds, err := td.HashStruct("EIP712Domain", d.domain)
-	if err != nil {
-		return common.Hash{}, nil, invalidTyped("domain: %v", err)
-	}
-	dom = common.BytesToHash(ds)
-	if d.primaryType == "EIP712Domain" {
-		return dom, nil, nil
-	}
-	mh, err := td.HashStruct(d.primaryType, d.message)
-	if err != nil {
-		return common.Hash{}, nil, invalidTyped("message: %v", err)
-	}
-	h := common.BytesToHash(mh)
-	return dom, &h, nil
 }
 
 // errTooBig marks documents the device cannot take in full mode (names over
@@ -268,21 +123,24 @@ func parseFieldType(t string, types apitypes.Types) (fieldType, error) {
 	return f, nil
 }
 
-// EncodeTypedData checks a typed-data document, computes its hashes and
-// encodes it for the full mode. Documents that are not valid EIP-712 v4 get
-// INVALID_TYPED_DATA. For documents beyond the device's limits it returns the
-// hashes (APDUs nil) with an error wrapping errTooBig.
+// EncodeTypedData checks a typed-data document (eip712.Parse), computes
+// its hashes and encodes it for the full mode. Documents that are not valid
+// EIP-712 v4 get INVALID_TYPED_DATA. For documents beyond the device's
+// limits it returns the hashes (APDUs nil) with an error wrapping errTooBig.
 func EncodeTypedData(doc []byte) (*TypedDataAPDUs, error) {
-	d, err := parseTypedDoc(doc)
+	d, err := eip712.Parse(doc)
 	if err != nil {
 		return nil, err
 	}
-	dom, msg, err := d.hashes()
-	if err != nil {
-		return nil, err
-	}
-	out := &TypedDataAPDUs{Domain: dom, Message: msg}
-	e := &encoder712{types: d.types}
+	return encodeDocument(d)
+}
+
+// encodeDocument encodes a parsed document for the full mode: every struct
+// definition in document order (as Ledger's own client sends them), then
+// the domain's values and the message's.
+func encodeDocument(d *eip712.Document) (*TypedDataAPDUs, error) {
+	out := &TypedDataAPDUs{Domain: d.DomainSeparator, Message: d.MessageHash}
+	e := &encoder712{types: d.Types}
 	if err := e.document(d); err != nil {
 		if errors.Is(err, errTooBig) {
 			return out, err // hashes valid, APDUs nil: the hashed mode can still sign
@@ -293,17 +151,17 @@ func EncodeTypedData(doc []byte) (*TypedDataAPDUs, error) {
 	return out, nil
 }
 
-func (e *encoder712) document(d *typedDoc) error {
-	for _, name := range d.order {
+func (e *encoder712) document(d *eip712.Document) error {
+	for _, name := range d.Order {
 		if err := e.def(name); err != nil {
 			return err
 		}
 	}
-	if err := e.root("EIP712Domain", d.domain); err != nil {
+	if err := e.root(eip712.DomainType, d.Domain); err != nil {
 		return err
 	}
-	if d.primaryType != "EIP712Domain" {
-		return e.root(d.primaryType, d.message)
+	if d.PrimaryType != eip712.DomainType {
+		return e.root(d.PrimaryType, d.Message)
 	}
 	return nil
 }
@@ -507,30 +365,10 @@ func atomicValue(f fieldType, v any, key string) ([]byte, error) {
 	return nil, invalidTyped("%s: unknown type", key)
 }
 
-// toInt reads an integer given as a JSON number or a decimal or 0x-hex
-// string (apitypes accepts the same).
+// toInt returns an integer value: eip712.Parse has turned every one,
+// whether the JSON gave a number or a string, into a *big.Int.
 func toInt(v any) (*big.Int, error) {
-	switch x := v.(type) {
-	case *big.Int:
-		return x, nil
-	case string:
-		s, neg := x, false
-		if strings.HasPrefix(s, "-") {
-			s, neg = s[1:], true
-		}
-		var n *big.Int
-		var ok bool
-		if h, isHex := strings.CutPrefix(s, "0x"); isHex {
-			n, ok = new(big.Int).SetString(h, 16)
-		} else {
-			n, ok = new(big.Int).SetString(s, 10)
-		}
-		if !ok || s == "" {
-			return nil, fmt.Errorf("%q is not an integer", x)
-		}
-		if neg {
-			n.Neg(n)
-		}
+	if n, ok := v.(*big.Int); ok {
 		return n, nil
 	}
 	return nil, fmt.Errorf("%v is not an integer", v)

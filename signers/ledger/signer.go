@@ -18,6 +18,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 	"github.com/mm-wallet/mm/signers/transport"
 )
 
@@ -509,15 +510,16 @@ func (s *Signer) SignTypedData(ctx context.Context, req *sdk.SignTypedDataReques
 	if err != nil {
 		return nil, err
 	}
-	enc, err := EncodeTypedData(req.TypedData)
-	if err != nil && !errors.Is(err, errTooBig) {
+	doc, err := eip712.Parse(req.TypedData)
+	if err != nil {
 		return nil, err
 	}
-	if enc.Domain != req.DomainSeparator || (enc.Message == nil) != (req.MessageHash == nil) ||
-		(enc.Message != nil && *enc.Message != *req.MessageHash) {
-		return nil, sdk.NewError(sdk.CodeInvalidTypedData,
-			"ledger: sign typed data: the domain separator or message hash does not match the document",
-			"compute both with EIP-712 v4 hashing of the same document")
+	if err := doc.CheckHashes(req.DomainSeparator, req.MessageHash); err != nil {
+		return nil, err
+	}
+	enc, err := encodeDocument(doc)
+	if err != nil && !errors.Is(err, errTooBig) {
+		return nil, err
 	}
 	if enc.Message == nil {
 		return nil, sdk.NewError(sdk.CodeUnsupported,
@@ -553,7 +555,7 @@ func (s *Signer) SignTypedData(ctx context.Context, req *sdk.SignTypedDataReques
 		if err != nil {
 			return err
 		}
-		digest := crypto.Keccak256([]byte{0x19, 0x01}, enc.Domain[:], enc.Message[:])
+		digest := doc.Digest()
 		out, err = finish27("sign typed data", digest, raw, from)
 		return err
 	})
