@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -13,11 +12,11 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 	"github.com/mm-wallet/mm/signers/trezor/trezorpb"
 )
 
@@ -52,26 +51,25 @@ func (s *Signer) SignTypedDataWith(ctx context.Context, req *sdk.SignTypedDataRe
 	}
 	var doc *typedDoc
 	if len(bytes.TrimSpace(req.TypedData)) > 0 || !opts.NonV4Arrays {
-		if doc, err = parseTypedData(req.TypedData); err != nil {
+		d, err := eip712.Parse(req.TypedData)
+		if err != nil {
 			return nil, err
 		}
-		if doc.primary == "EIP712Domain" && req.MessageHash != nil {
-			return nil, typedErr("the primary type is EIP712Domain, so the message hash must be absent")
-		}
-		if doc.primary != "EIP712Domain" && req.MessageHash == nil {
-			return nil, typedErr("the message hash is missing")
-		}
-		if !opts.NonV4Arrays {
-			ds, mh, err := doc.hashes()
-			if err != nil {
+		switch {
+		case !opts.NonV4Arrays:
+			if err := d.CheckHashes(req.DomainSeparator, req.MessageHash); err != nil {
 				return nil, err
 			}
-			if ds != req.DomainSeparator || (mh == nil) != (req.MessageHash == nil) || (mh != nil && *mh != *req.MessageHash) {
-				return nil, typedErr("the domain separator or message hash does not match the typed data")
-			}
+		case d.MessageHash == nil && req.MessageHash != nil:
+			// Non-v4 hashes differ from the document's v4 ones: only
+			// their presence can be checked.
+			return nil, typedErr("the primary type is EIP712Domain, so the message hash must be absent")
+		case d.MessageHash != nil && req.MessageHash == nil:
+			return nil, typedErr("the message hash is missing")
 		}
+		doc = &typedDoc{types: d.Types, primary: d.PrimaryType, domain: d.Domain, message: d.Message}
 	}
-	digest := typedDigest(req.DomainSeparator, req.MessageHash)
+	digest := eip712.Digest(req.DomainSeparator, req.MessageHash)
 	var sig []byte
 	err = s.withDevice(ctx, func(d *device) error {
 		if err := d.ethereumCheck(op); err != nil {
@@ -129,135 +127,17 @@ func (s *Signer) SignTypedDataWith(ctx context.Context, req *sdk.SignTypedDataRe
 	return &sdk.SignTypedDataResponse{Signature: sig}, nil
 }
 
-func typedDigest(domain common.Hash, message *common.Hash) []byte {
-	buf := append([]byte{0x19, 0x01}, domain[:]...)
-	if message != nil {
-		buf = append(buf, message[:]...)
-	}
-	return crypto.Keccak256(buf)
-}
-
 func typedErr(format string, args ...any) *sdk.Error {
 	return invalid(sdk.CodeInvalidTypedData, "pass an EIP-712 v4 document (types, primaryType, domain, message) and the hashes computed from it", "sign typed data: "+format, args...)
 }
 
-// typedDoc is an EIP-712 document with exact numbers (json.Number).
+// typedDoc is a document eip712.Parse has checked, with the methods that
+// answer the device's struct and value requests.
 type typedDoc struct {
-	types   map[string][]apitypes.Type
+	types   apitypes.Types
 	primary string
-	domain  map[string]any
+	domain  map[string]any // integers as *big.Int
 	message map[string]any
-}
-
-func parseTypedData(raw []byte) (doc *typedDoc, err error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, typedErr("the typed data is empty")
-	}
-	var in struct {
-		Types       map[string][]apitypes.Type `json:"types"`
-		PrimaryType string                     `json:"primaryType"`
-		Domain      map[string]any             `json:"domain"`
-		Message     map[string]any             `json:"message"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&in); err != nil {
-		return nil, typedErr("the typed data is not an EIP-712 JSON object")
-	}
-	if dec.More() {
-		return nil, typedErr("trailing data after the typed data JSON")
-	}
-	if in.Types == nil || in.PrimaryType == "" {
-		return nil, typedErr(`the typed data needs "types" and "primaryType"`)
-	}
-	if _, ok := in.Types["EIP712Domain"]; !ok {
-		in.Types["EIP712Domain"] = []apitypes.Type{}
-	}
-	if _, ok := in.Types[in.PrimaryType]; !ok {
-		return nil, typedErr("the primary type %q is not among the types", clip(in.PrimaryType, 64))
-	}
-	if in.Domain == nil {
-		in.Domain = map[string]any{}
-	}
-	if in.Message == nil {
-		in.Message = map[string]any{}
-	}
-	return &typedDoc{types: in.Types, primary: in.PrimaryType, domain: in.Domain, message: in.Message}, nil
-}
-
-// hashes computes the v4 domain separator and message hash with
-// go-ethereum's apitypes (on a copy whose numbers are *big.Int, so nothing
-// is rounded through float64).
-func (t *typedDoc) hashes() (ds common.Hash, mh *common.Hash, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = typedErr("the typed data cannot be encoded")
-		}
-	}()
-	td := apitypes.TypedData{Types: t.types, PrimaryType: t.primary, Domain: apitypes.TypedDataDomain{Name: "-"}}
-	domain, err := exact(t.domain)
-	if err != nil {
-		return ds, nil, err
-	}
-	h, err := td.HashStruct("EIP712Domain", domain.(map[string]any))
-	if err != nil {
-		return ds, nil, typedErr("domain: %s", clip(err.Error(), 200))
-	}
-	ds = common.BytesToHash(h)
-	if t.primary == "EIP712Domain" {
-		return ds, nil, nil
-	}
-	message, err := exact(t.message)
-	if err != nil {
-		return ds, nil, err
-	}
-	h, err = td.HashStruct(t.primary, message.(map[string]any))
-	if err != nil {
-		return ds, nil, typedErr("message: %s", clip(err.Error(), 200))
-	}
-	m := common.BytesToHash(h)
-	return ds, &m, nil
-}
-
-// exact deep-copies v with every json.Number turned into a *big.Int.
-func exact(v any) (any, error) {
-	switch x := v.(type) {
-	case json.Number:
-		return jsonInt(x)
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			c, err := exact(e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = c
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			c, err := exact(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = c
-		}
-		return out, nil
-	}
-	return v, nil
-}
-
-func jsonInt(n json.Number) (*big.Int, error) {
-	s := string(n)
-	if strings.ContainsAny(s, ".eE") || len(s) > 80 {
-		return nil, typedErr("a number is not an integer (write large or fractional values as strings)")
-	}
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return nil, typedErr("a number does not parse")
-	}
-	return b, nil
 }
 
 // ---- struct definitions ----
@@ -322,9 +202,6 @@ func (t *typedDoc) fieldTypeOf(name string) (*fieldType, error) {
 		if bits != "" {
 			var err error
 			if n, err = strconv.Atoi(bits); err != nil || n < 8 || n > 256 || n%8 != 0 || bits[0] == '0' {
-				if _, isStruct := t.types[name]; isStruct {
-					break
-				}
 				return nil, fmt.Errorf("bad type %q", name)
 			}
 		}
@@ -482,29 +359,10 @@ func encodeAtomic(typ string, v any) ([]byte, error) {
 	return nil, fmt.Errorf("unknown type %q", clip(typ, 64))
 }
 
+// toInt returns an integer value: eip712.Parse has turned every one,
+// whether the JSON gave a number or a string, into a *big.Int.
 func toInt(v any) (*big.Int, error) {
-	switch x := v.(type) {
-	case json.Number:
-		return jsonInt(x)
-	case string:
-		s := strings.TrimSpace(x)
-		neg := strings.HasPrefix(s, "-")
-		s = strings.TrimPrefix(s, "-")
-		var (
-			n  *big.Int
-			ok bool
-		)
-		if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
-			n, ok = new(big.Int).SetString(s[2:], 16)
-		} else {
-			n, ok = new(big.Int).SetString(s, 10)
-		}
-		if !ok || s == "" || len(s) > 80 || strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-") {
-			return nil, fmt.Errorf("%q is not an integer", clip(x, 40))
-		}
-		if neg {
-			n.Neg(n)
-		}
+	if n, ok := v.(*big.Int); ok {
 		return n, nil
 	}
 	return nil, fmt.Errorf("%v is not an integer", clipAny(v))
