@@ -13,7 +13,6 @@ package hwtest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -25,9 +24,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 // Fault is a device state a row provokes before its call.
@@ -313,77 +312,15 @@ func signTyped(ctx context.Context, t *testing.T, s sdk.Signer, dev Device, doc 
 	if err != nil {
 		return err
 	}
-	dom, msg, err := TypedDataHashes([]byte(doc))
+	d, err := eip712.Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := s.SignTypedData(ctx, &sdk.SignTypedDataRequest{Account: a, TypedData: []byte(doc), DomainSeparator: dom, MessageHash: msg})
+	resp, err := s.SignTypedData(ctx, &sdk.SignTypedDataRequest{Account: a, TypedData: []byte(doc), DomainSeparator: d.DomainSeparator, MessageHash: d.MessageHash})
 	if err != nil {
 		return err
 	}
-	checkSig(t, crypto.Keccak256([]byte{0x19, 0x01}, dom[:], msg[:]), resp.Signature, a.Address)
-	return nil
-}
-
-// TypedDataHashes computes the domain separator and message hash of a
-// typed-data document as a host does (go-ethereum apitypes, exact integers).
-func TypedDataHashes(doc []byte) (common.Hash, *common.Hash, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var d struct {
-		Types       apitypes.Types `json:"types"`
-		PrimaryType string         `json:"primaryType"`
-		Domain      map[string]any `json:"domain"`
-		Message     map[string]any `json:"message"`
-	}
-	if err := dec.Decode(&d); err != nil {
-		return common.Hash{}, nil, err
-	}
-	for _, m := range []map[string]any{d.Domain, d.Message} {
-		if err := numbersToBig(m); err != nil {
-			return common.Hash{}, nil, err
-		}
-	}
-	td := apitypes.TypedData{Types: d.Types, PrimaryType: d.PrimaryType, Domain: apitypes.TypedDataDomain{Name: "-"}}
-	ds, err := td.HashStruct("EIP712Domain", d.Domain)
-	if err != nil {
-		return common.Hash{}, nil, err
-	}
-	mh, err := td.HashStruct(d.PrimaryType, d.Message)
-	if err != nil {
-		return common.Hash{}, nil, err
-	}
-	h := common.BytesToHash(mh)
-	return common.BytesToHash(ds), &h, nil
-}
-
-func numbersToBig(v any) error {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if n, ok := e.(json.Number); ok {
-				b, ok := new(big.Int).SetString(string(n), 10)
-				if !ok {
-					return fmt.Errorf("%s is not an integer", n)
-				}
-				x[k] = b
-			} else if err := numbersToBig(e); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for i, e := range x {
-			if n, ok := e.(json.Number); ok {
-				b, ok := new(big.Int).SetString(string(n), 10)
-				if !ok {
-					return fmt.Errorf("%s is not an integer", n)
-				}
-				x[i] = b
-			} else if err := numbersToBig(e); err != nil {
-				return err
-			}
-		}
-	}
+	checkSig(t, d.Digest(), resp.Signature, a.Address)
 	return nil
 }
 

@@ -6,12 +6,15 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
+
+	"github.com/mm-wallet/mm/sdk/eip712"
 )
 
 // EIP-712 full mode, device side: INS 0x1A receives struct definitions, INS
 // 0x1C receives the values field by field in definition order (array sizes
 // announced before their elements), and the device hashes them itself. This
-// emulator rebuilds the typed data and lets go-ethereum's apitypes hash it.
+// emulator rebuilds the typed data and hashes it with sdk/eip712 (go-ethereum's
+// apitypes).
 
 // Type codes of the TypeDesc byte (low 4 bits).
 const (
@@ -429,17 +432,14 @@ func (s *eip712State) finishRoot(values map[string]any) error {
 		}
 		types[name] = ts
 	}
-	// apitypes refuses an all-empty domain before hashing anything; the
-	// domain values themselves come from the map below.
-	td := apitypes.TypedData{Types: types, PrimaryType: s.root, Domain: apitypes.TypedDataDomain{Name: "-"}}
-	h, err := td.HashStruct(s.root, values)
+	h, err := eip712.HashStruct(types, s.root, values)
 	if err != nil {
 		return fmt.Errorf("hash %s: %w", s.root, err)
 	}
-	if s.root == "EIP712Domain" {
-		s.domainHash = h
+	if s.root == eip712.DomainType {
+		s.domainHash = h[:]
 	} else {
-		s.messageHash = h
+		s.messageHash = h[:]
 	}
 	return nil
 }
