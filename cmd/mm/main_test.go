@@ -56,6 +56,18 @@ func TestMain(m *testing.M) {
 type cleanupM struct{ m *testing.M }
 
 func (c cleanupM) Run() int {
+	// Plugin and prompter sockets go under $XDG_RUNTIME_DIR (else
+	// /dev/shm). Tests that SIGKILL mm leave go-plugin's socket folders
+	// behind — nothing can clean up after SIGKILL — so give the whole run a
+	// private runtime folder and remove it at the end.
+	base := ""
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		base = "/dev/shm"
+	}
+	if rt, err := os.MkdirTemp(base, "mm-cmd-test-run-"); err == nil {
+		os.Setenv("XDG_RUNTIME_DIR", rt)
+		defer os.RemoveAll(rt)
+	}
 	code := c.m.Run()
 	if templatesRoot != "" {
 		os.RemoveAll(templatesRoot)
@@ -77,6 +89,7 @@ func scriptParams(dir string) testscript.Params {
 			env.Setenv("MM_HOME", filepath.Join(env.WorkDir, ".metamask"))
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("MM_PLUGIN_PATH", "")
+			env.Setenv("XDG_RUNTIME_DIR", os.Getenv("XDG_RUNTIME_DIR"))
 			env.Setenv("NO_COLOR", "")
 			// A mnemonic many tools use for tests; never for real funds.
 			env.Setenv("TEST_MNEMONIC", "test test test test test test test test test test test junk")
