@@ -15,3 +15,9 @@ func PrompterConnections(c *PluginClient) int { return int(c.prompterConns.Load(
 func LaunchAutoMTLS(ctx context.Context, cmd *exec.Cmd, opts PluginOptions) (*PluginClient, error) {
 	return launch(ctx, cmd, opts, launchConfig{autoMTLS: true})
 }
+
+// SweepDeadHosts is sweepDeadHosts.
+var SweepDeadHosts = sweepDeadHosts
+
+// HostSocketDir is hostSocketDir.
+var HostSocketDir = hostSocketDir

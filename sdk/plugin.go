@@ -212,7 +212,7 @@ func launch(ctx context.Context, cmd *exec.Cmd, opts PluginOptions, lc launchCon
 		SkipHostEnv:      true,
 		StartTimeout:     time.Minute,
 		GRPCDialOptions:  clientDialOptions(),
-		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: socketTempDir()},
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: hostSocketDir()},
 	}
 	if lc.autoMTLS {
 		cfg.AutoMTLS = true
@@ -588,6 +588,50 @@ func findSocketTempDir() string {
 		return d
 	}
 	return ""
+}
+
+// hostSocketDir is the folder this host process makes its plugins' socket
+// folders in: <socketTempDir>/mm-<uid>/host-<pid>, all 0700. go-plugin
+// removes a plugin's folder when the plugin is closed, but nothing can after
+// a SIGKILL of the host, and in a memory file system such leftovers last until
+// reboot. So each host keeps its folders under its own pid, and the first
+// launch of every host removes the folders of hosts that are no longer alive.
+// On any failure it falls back to socketTempDir itself.
+var hostSocketDir = sync.OnceValue(func() string {
+	base := socketTempDir()
+	if base == "" {
+		base = os.TempDir()
+	}
+	parent := filepath.Join(base, fmt.Sprintf("mm-%d", os.Getuid()))
+	if err := os.Mkdir(parent, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return socketTempDir()
+	}
+	// Only a private folder of our own is used: another user could have
+	// made it first in a shared /tmp.
+	if fi, err := os.Lstat(parent); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 || !ownedByUs(fi) {
+		return socketTempDir()
+	}
+	sweepDeadHosts(parent)
+	dir := filepath.Join(parent, fmt.Sprintf("host-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return socketTempDir()
+	}
+	return dir
+})
+
+// sweepDeadHosts removes the host-<pid> folders in parent whose process is
+// gone, with whatever sockets they still hold.
+func sweepDeadHosts(parent string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, ok := strings.CutPrefix(e.Name(), "host-")
+		if n, err := strconv.Atoi(pid); ok && err == nil && e.IsDir() && n > 0 && n != os.Getpid() && !processAlive(n) {
+			_ = os.RemoveAll(filepath.Join(parent, e.Name()))
+		}
+	}
 }
 
 func writableDir(d string) bool {

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
@@ -653,4 +654,59 @@ func TestLaunchCloseLeavesNothing(t *testing.T) {
 		cycle()
 	}
 	waitFor(t, "goroutines to settle", 20*time.Second, func() bool { return runtime.NumGoroutine() <= before+1 })
+}
+
+// A SIGKILLed host cannot remove its plugins' socket folders; the next host
+// removes the folders of hosts that are gone, and only those.
+func TestSweepDeadHosts(t *testing.T) {
+	parent := t.TempDir()
+	done := exec.Command("true")
+	if err := done.Run(); err != nil {
+		t.Fatal(err)
+	}
+	live := exec.Command("sleep", "30")
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { live.Process.Kill(); live.Wait() }()
+	mk := func(name string) string {
+		p := filepath.Join(parent, name)
+		if err := os.MkdirAll(filepath.Join(p, "plugin-dir1"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dead := mk(fmt.Sprintf("host-%d", done.Process.Pid))
+	alive := mk(fmt.Sprintf("host-%d", live.Process.Pid))
+	self := mk(fmt.Sprintf("host-%d", os.Getpid()))
+	other := mk("not-a-host")
+	sdk.SweepDeadHosts(parent)
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the folder of a dead host is still there (%v)", err)
+	}
+	for _, p := range []string{alive, self, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(p), err)
+		}
+	}
+}
+
+// Plugin sockets are made in this host's own private folder.
+func TestPluginSocketsInHostFolder(t *testing.T) {
+	c := launch(t, sdk.PluginOptions{})
+	if _, err := c.Info(context.Background(), &sdk.InfoRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := sdk.HostSocketDir()
+	if filepath.Base(dir) != fmt.Sprintf("host-%d", os.Getpid()) {
+		t.Fatalf("socket folder %s is not this host's", dir)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("host folder: %v %v", fi, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) == 0 {
+		t.Fatal("the running plugin's socket folder is not in the host folder")
+	}
 }
