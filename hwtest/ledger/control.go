@@ -1,10 +1,11 @@
 package ledger
 
 import (
-	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
-	"time"
+
+	"github.com/mm-wallet/mm/hwtest/emulator"
 )
 
 // ControlHandler returns the HTTP control endpoint of the emulator, for
@@ -26,59 +27,31 @@ import (
 //	POST /disconnect            unplug at the next confirmation
 //	POST /disconnect?after=3    unplug on the 3rd APDU from now
 func (e *Emulator) ControlHandler() http.Handler {
-	mux := http.NewServeMux()
-	state := func(w http.ResponseWriter) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(e.State())
-	}
-	action := func(path string, f func(r *http.Request) (int, string)) {
-		mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
-			if code, msg := f(r); code != 0 {
-				http.Error(w, msg, code)
-				return
-			}
-			state(w)
-		})
-	}
-	ok := func(f func()) func(*http.Request) (int, string) {
-		return func(*http.Request) (int, string) { f(); return 0, "" }
-	}
-	mux.HandleFunc("GET /state", func(w http.ResponseWriter, _ *http.Request) { state(w) })
-	action("/approve", ok(e.ApproveAll))
-	action("/reject", ok(e.RejectNext))
-	action("/lock", ok(func() { e.SetLocked(true) }))
-	action("/unlock", ok(func() { e.SetLocked(false) }))
-	action("/app/open", ok(func() { e.SetAppOpen(true) }))
-	action("/app/close", ok(func() { e.SetAppOpen(false) }))
-	action("/blind/on", ok(func() { e.SetBlindSigning(true) }))
-	action("/blind/off", ok(func() { e.SetBlindSigning(false) }))
-	action("/eip7702/on", ok(func() { e.Set7702(true) }))
-	action("/eip7702/off", ok(func() { e.Set7702(false) }))
-	action("/version", func(r *http.Request) (int, string) {
-		if err := e.SetAppVersion(r.URL.Query().Get("v")); err != nil {
-			return http.StatusBadRequest, err.Error()
+	c := emulator.NewControl(func() any { return e.State() })
+	c.Do("/approve", e.ApproveAll)
+	c.Do("/reject", e.RejectNext)
+	c.Do("/lock", func() { e.SetLocked(true) })
+	c.Do("/unlock", func() { e.SetLocked(false) })
+	c.Do("/app/open", func() { e.SetAppOpen(true) })
+	c.Do("/app/close", func() { e.SetAppOpen(false) })
+	c.Do("/blind/on", func() { e.SetBlindSigning(true) })
+	c.Do("/blind/off", func() { e.SetBlindSigning(false) })
+	c.Do("/eip7702/on", func() { e.Set7702(true) })
+	c.Do("/eip7702/off", func() { e.Set7702(false) })
+	c.Handle("/version", func(r *http.Request) error { return e.SetAppVersion(r.URL.Query().Get("v")) })
+	c.HandleDelay(e.SetConfirmDelay)
+	c.Handle("/disconnect", func(r *http.Request) error {
+		a := r.URL.Query().Get("after")
+		if a == "" {
+			e.DisconnectNext()
+			return nil
 		}
-		return 0, ""
-	})
-	action("/delay", func(r *http.Request) (int, string) {
-		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
-		if err != nil || ms < 0 || ms > 600_000 {
-			return http.StatusBadRequest, "ms must be an integer between 0 and 600000"
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 1 {
+			return errors.New("after must be a positive integer")
 		}
-		e.SetConfirmDelay(time.Duration(ms) * time.Millisecond)
-		return 0, ""
+		e.DisconnectAfter(n)
+		return nil
 	})
-	action("/disconnect", func(r *http.Request) (int, string) {
-		if a := r.URL.Query().Get("after"); a != "" {
-			n, err := strconv.Atoi(a)
-			if err != nil || n < 1 {
-				return http.StatusBadRequest, "after must be a positive integer"
-			}
-			e.DisconnectAfter(n)
-			return 0, ""
-		}
-		e.DisconnectNext()
-		return 0, ""
-	})
-	return mux
+	return c
 }

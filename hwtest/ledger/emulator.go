@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mm-wallet/mm/hwtest/emulator"
 	"github.com/mm-wallet/mm/signers/transport"
 )
 
@@ -79,7 +80,7 @@ type Options struct {
 // An Emulator is safe for concurrent use; like a device it processes one APDU
 // at a time.
 type Emulator struct {
-	keys  *keyring
+	keys  *emulator.Keyring
 	model transport.LedgerModel
 	logf  func(string, ...any)
 
@@ -112,7 +113,7 @@ func NewEmulator(opts Options) (*Emulator, error) {
 	if mn == "" {
 		mn = SpeculosMnemonic
 	}
-	keys, err := newKeyring(mn)
+	keys, err := emulator.NewKeyring(mn, "")
 	if err != nil {
 		return nil, err
 	}
@@ -480,7 +481,7 @@ func (e *Emulator) getAddress(ctx context.Context, p1, p2 byte, data []byte) rep
 	if !ok || (len(rest) != 0 && len(rest) != 8) {
 		return sw(SWInvalidData)
 	}
-	k, err := e.keys.derive(path)
+	k, err := e.keys.Derive(path)
 	if err != nil {
 		return sw(SWInvalidData)
 	}
@@ -490,13 +491,13 @@ func (e *Emulator) getAddress(ctx context.Context, p1, p2 byte, data []byte) rep
 		}
 	}
 	out := make([]byte, 0, 1+65+1+40+32)
-	out = append(out, byte(len(k.pub)))
-	out = append(out, k.pub...)
-	hexAddr := k.address.Hex()[2:]
+	out = append(out, byte(len(k.Pub)))
+	out = append(out, k.Pub...)
+	hexAddr := k.Address.Hex()[2:]
 	out = append(out, byte(len(hexAddr)))
 	out = append(out, hexAddr...)
 	if p2 == 1 {
-		out = append(out, k.chainCode...)
+		out = append(out, k.ChainCode...)
 	}
 	return reply{data: out, sw: SWOK}
 }

@@ -33,11 +33,11 @@ type msgState struct {
 
 // sign signs hash with the key at path; it returns the 65-byte r‖s‖parity.
 func (e *Emulator) sign(path []uint32, hash []byte) ([]byte, bool) {
-	k, err := e.keys.derive(path)
+	k, err := e.keys.Derive(path)
 	if err != nil {
 		return nil, false
 	}
-	sig, err := crypto.Sign(hash, k.priv)
+	sig, err := crypto.Sign(hash, k.Priv)
 	if err != nil {
 		return nil, false
 	}

@@ -1,10 +1,10 @@
 package trezor
 
 import (
-	"encoding/json"
+	"errors"
 	"net/http"
-	"strconv"
-	"time"
+
+	"github.com/mm-wallet/mm/hwtest/emulator"
 )
 
 // ControlHandler returns the emulator's HTTP control endpoint, for demos,
@@ -22,54 +22,30 @@ import (
 //	POST /pin-entry?next=wrong        what the user does at the next on-device PIN entry of a Core model: correct, wrong, cancel
 //	POST /disconnect                  unplug at the next confirmation
 func (e *Emulator) ControlHandler() http.Handler {
-	mux := http.NewServeMux()
-	state := func(w http.ResponseWriter) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(e.State())
-	}
-	action := func(path string, f func(r *http.Request) (int, string)) {
-		mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
-			if code, msg := f(r); code != 0 {
-				http.Error(w, msg, code)
-				return
-			}
-			state(w)
-		})
-	}
-	ok := func(f func()) func(*http.Request) (int, string) {
-		return func(*http.Request) (int, string) { f(); return 0, "" }
-	}
-	mux.HandleFunc("GET /state", func(w http.ResponseWriter, _ *http.Request) { state(w) })
-	action("/approve", ok(func() {
+	c := emulator.NewControl(func() any { return e.State() })
+	c.Do("/approve", func() {
 		if !e.Approve() {
 			e.ApproveAll()
 		}
-	}))
-	action("/reject", ok(func() {
+	})
+	c.Do("/reject", func() {
 		if !e.Reject() {
 			e.RejectNext()
 		}
-	}))
-	action("/reject-all", ok(e.RejectAll))
-	action("/manual", ok(func() { e.SetManual(true) }))
-	action("/auto", ok(e.ApproveAll))
-	action("/lock", ok(e.Lock))
-	action("/disconnect", ok(e.DisconnectNext))
-	action("/delay", func(r *http.Request) (int, string) {
-		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
-		if err != nil || ms < 0 || ms > 600_000 {
-			return http.StatusBadRequest, "ms must be an integer between 0 and 600000"
-		}
-		e.SetConfirmDelay(time.Duration(ms) * time.Millisecond)
-		return 0, ""
 	})
-	action("/pin-entry", func(r *http.Request) (int, string) {
+	c.Do("/reject-all", e.RejectAll)
+	c.Do("/manual", func() { e.SetManual(true) })
+	c.Do("/auto", e.ApproveAll)
+	c.Do("/lock", e.Lock)
+	c.Do("/disconnect", e.DisconnectNext)
+	c.HandleDelay(e.SetConfirmDelay)
+	c.Handle("/pin-entry", func(r *http.Request) error {
 		switch p := PINEntry(r.URL.Query().Get("next")); p {
 		case PINCorrect, PINWrong, PINCancel:
 			e.SetPINEntry(p)
-			return 0, ""
+			return nil
 		}
-		return http.StatusBadRequest, "next must be correct, wrong or cancel"
+		return errors.New("next must be correct, wrong or cancel")
 	})
-	return mux
+	return c
 }

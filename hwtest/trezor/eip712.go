@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mm-wallet/mm/hwtest/emulator"
 	"github.com/mm-wallet/mm/signers/trezor/trezorpb"
 )
 
@@ -46,11 +47,11 @@ type typedEnvelope struct {
 	types    map[string][]*member
 }
 
-func (e *Emulator) signTypedData(k *keyring, msg *trezorpb.EthereumSignTypedData) (proto.Message, error) {
+func (e *Emulator) signTypedData(k *emulator.Keyring, msg *trezorpb.EthereumSignTypedData) (proto.Message, error) {
 	if msg.PrimaryType == nil {
 		return nil, fail(failDataError, "Missing required field")
 	}
-	key, err := k.derive(msg.AddressN)
+	key, err := k.Derive(msg.AddressN)
 	if err != nil {
 		return nil, fail(failDataError, "Invalid path")
 	}
@@ -100,7 +101,7 @@ func (e *Emulator) signTypedData(k *keyring, msg *trezorpb.EthereumSignTypedData
 		return nil, err
 	}
 	sig[64] += 27
-	return &trezorpb.EthereumTypedDataSignature{Signature: sig, Address: proto.String(key.address.Hex())}, nil
+	return &trezorpb.EthereumTypedDataSignature{Signature: sig, Address: proto.String(key.Address.Hex())}, nil
 }
 
 // collect asks for a struct type and, recursively, the structs it uses.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mm-wallet/mm/hwtest/emulator"
 	"github.com/mm-wallet/mm/signers/trezor/trezorpb"
 )
 
@@ -103,7 +104,7 @@ type Emulator struct {
 	sessionID       []byte
 	passphraseReady bool
 	passphrase      string
-	keys            map[string]*keyring
+	keys            map[string]*emulator.Keyring
 
 	ctl            sync.Mutex
 	rng            *rand.Rand
@@ -204,7 +205,7 @@ func New(opts Options) (*Emulator, error) {
 		}
 		version = v
 	}
-	if _, err := newKeyring(opts.Mnemonic, ""); err != nil {
+	if _, err := emulator.NewKeyring(opts.Mnemonic, ""); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x7472657a6f72))
@@ -215,7 +216,7 @@ func New(opts Options) (*Emulator, error) {
 		deviceID: fmt.Sprintf("%024X", rng.Uint64()),
 		inbox:    make(chan inbound, 64),
 		closed:   make(chan struct{}),
-		keys:     map[string]*keyring{},
+		keys:     map[string]*emulator.Keyring{},
 		rng:      rng,
 		locked:   opts.PIN != "",
 		pinEntry: PINCorrect,

@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mm-wallet/mm/hwtest/emulator"
 	"github.com/mm-wallet/mm/signers/trezor/trezorpb"
 )
 
@@ -27,13 +28,13 @@ const (
 )
 
 // sign signs a 32-byte digest and accounts the time as the device's own.
-func (e *Emulator) sign(k *keyring, path []uint32, digest []byte) ([]byte, *derivedKey, error) {
+func (e *Emulator) sign(k *emulator.Keyring, path []uint32, digest []byte) ([]byte, *emulator.Key, error) {
 	start := time.Now()
-	key, err := k.derive(path)
+	key, err := k.Derive(path)
 	if err != nil {
 		return nil, nil, fail(failDataError, "Invalid path")
 	}
-	sig, err := crypto.Sign(digest, key.priv)
+	sig, err := crypto.Sign(digest, key.Priv)
 	if err != nil {
 		return nil, nil, fail(failProcessError, "Signing failed")
 	}
@@ -44,8 +45,8 @@ func (e *Emulator) sign(k *keyring, path []uint32, digest []byte) ([]byte, *deri
 	return sig, key, nil
 }
 
-func (e *Emulator) getAddress(k *keyring, msg *trezorpb.EthereumGetAddress) (proto.Message, error) {
-	key, err := k.derive(msg.AddressN)
+func (e *Emulator) getAddress(k *emulator.Keyring, msg *trezorpb.EthereumGetAddress) (proto.Message, error) {
+	key, err := k.Derive(msg.AddressN)
 	if err != nil {
 		return nil, fail(failDataError, "Invalid path")
 	}
@@ -54,7 +55,7 @@ func (e *Emulator) getAddress(k *keyring, msg *trezorpb.EthereumGetAddress) (pro
 			return nil, err
 		}
 	}
-	return &trezorpb.EthereumAddress{Address: proto.String(key.address.Hex())}, nil
+	return &trezorpb.EthereumAddress{Address: proto.String(key.Address.Hex())}, nil
 }
 
 // checkInt checks a big-endian integer field (at most 32 bytes).
@@ -121,7 +122,7 @@ func (e *Emulator) confirmTx(hasData bool) error {
 	return e.confirm(btnSignTx, "confirm_total")
 }
 
-func (e *Emulator) signTx(k *keyring, msg *trezorpb.EthereumSignTx) (proto.Message, error) {
+func (e *Emulator) signTx(k *emulator.Keyring, msg *trezorpb.EthereumSignTx) (proto.Message, error) {
 	if msg.GasPrice == nil || msg.GasLimit == nil || msg.ChainId == nil {
 		return nil, fail(failDataError, "Missing required field")
 	}
@@ -137,7 +138,7 @@ func (e *Emulator) signTx(k *keyring, msg *trezorpb.EthereumSignTx) (proto.Messa
 	if err != nil {
 		return nil, err
 	}
-	if _, err := k.derive(msg.AddressN); err != nil {
+	if _, err := k.Derive(msg.AddressN); err != nil {
 		return nil, fail(failDataError, "Invalid path")
 	}
 	if err := e.confirmTx(msg.GetDataLength() > 0); err != nil {
@@ -165,7 +166,7 @@ func (e *Emulator) signTx(k *keyring, msg *trezorpb.EthereumSignTx) (proto.Messa
 	return &trezorpb.EthereumTxRequest{SignatureV: proto.Uint32(v), SignatureR: sig[:32], SignatureS: sig[32:64]}, nil
 }
 
-func (e *Emulator) signTx1559(k *keyring, msg *trezorpb.EthereumSignTxEIP1559) (proto.Message, error) {
+func (e *Emulator) signTx1559(k *emulator.Keyring, msg *trezorpb.EthereumSignTxEIP1559) (proto.Message, error) {
 	if msg.MaxGasFee == nil || msg.MaxPriorityFee == nil || msg.GasLimit == nil || msg.ChainId == nil || msg.Nonce == nil || msg.Value == nil || msg.DataLength == nil {
 		return nil, fail(failDataError, "Missing required field")
 	}
@@ -199,7 +200,7 @@ func (e *Emulator) signTx1559(k *keyring, msg *trezorpb.EthereumSignTxEIP1559) (
 		}
 		access = append(access, entry{Address: addr, Keys: keys})
 	}
-	if _, err := k.derive(msg.AddressN); err != nil {
+	if _, err := k.Derive(msg.AddressN); err != nil {
 		return nil, fail(failDataError, "Invalid path")
 	}
 	if err := e.confirmTx(msg.GetDataLength() > 0); err != nil {
@@ -222,14 +223,14 @@ func (e *Emulator) signTx1559(k *keyring, msg *trezorpb.EthereumSignTxEIP1559) (
 	return &trezorpb.EthereumTxRequest{SignatureV: proto.Uint32(uint32(sig[64])), SignatureR: sig[:32], SignatureS: sig[32:64]}, nil
 }
 
-func (e *Emulator) signMessage(k *keyring, msg *trezorpb.EthereumSignMessage) (proto.Message, error) {
+func (e *Emulator) signMessage(k *emulator.Keyring, msg *trezorpb.EthereumSignMessage) (proto.Message, error) {
 	if msg.Message == nil {
 		return nil, fail(failDataError, "Missing required field")
 	}
 	if e.opts.MaxMessageSize > 0 && len(msg.Message) > e.opts.MaxMessageSize {
 		return nil, fail(failDataError, "Message too long")
 	}
-	if _, err := k.derive(msg.AddressN); err != nil {
+	if _, err := k.Derive(msg.AddressN); err != nil {
 		return nil, fail(failDataError, "Invalid path")
 	}
 	if err := e.confirm(btnProtectCall, "sign_message"); err != nil {
@@ -241,17 +242,17 @@ func (e *Emulator) signMessage(k *keyring, msg *trezorpb.EthereumSignMessage) (p
 		return nil, err
 	}
 	sig[64] += 27
-	return &trezorpb.EthereumMessageSignature{Signature: sig, Address: proto.String(key.address.Hex())}, nil
+	return &trezorpb.EthereumMessageSignature{Signature: sig, Address: proto.String(key.Address.Hex())}, nil
 }
 
-func (e *Emulator) signTypedHash(k *keyring, msg *trezorpb.EthereumSignTypedHash) (proto.Message, error) {
+func (e *Emulator) signTypedHash(k *emulator.Keyring, msg *trezorpb.EthereumSignTypedHash) (proto.Message, error) {
 	if len(msg.DomainSeparatorHash) != 32 {
 		return nil, fail(failDataError, "Invalid domain separator hash")
 	}
 	if msg.MessageHash != nil && len(msg.MessageHash) != 32 {
 		return nil, fail(failDataError, "Invalid message hash")
 	}
-	if _, err := k.derive(msg.AddressN); err != nil {
+	if _, err := k.Derive(msg.AddressN); err != nil {
 		return nil, fail(failDataError, "Invalid path")
 	}
 	if err := e.confirm(btnProtectCall, "confirm_domain_hash"); err != nil {
@@ -268,7 +269,7 @@ func (e *Emulator) signTypedHash(k *keyring, msg *trezorpb.EthereumSignTypedHash
 		return nil, err
 	}
 	sig[64] += 27
-	return &trezorpb.EthereumTypedDataSignature{Signature: sig, Address: proto.String(key.address.Hex())}, nil
+	return &trezorpb.EthereumTypedDataSignature{Signature: sig, Address: proto.String(key.Address.Hex())}, nil
 }
 
 func keccak(parts ...[]byte) []byte { return crypto.Keccak256(parts...) }

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mm-wallet/mm/hwtest/emulator"
 	"github.com/mm-wallet/mm/signers/transport"
 	"github.com/mm-wallet/mm/signers/trezor/trezorpb"
 )
@@ -217,30 +218,30 @@ func (e *Emulator) dispatch(in inbound) (proto.Message, error) {
 		if !e.prof.core || !e.versionAtLeast(2, 4, 3) {
 			return nil, fail(failUnexpected, "Unexpected message")
 		}
-		return e.guarded(func(k *keyring) (proto.Message, error) { return e.signTypedData(k, msg) })
+		return e.guarded(func(k *emulator.Keyring) (proto.Message, error) { return e.signTypedData(k, msg) })
 	case *trezorpb.EthereumSignTypedHash:
 		if e.prof.core || !e.versionAtLeast(1, 10, 5) {
 			return nil, fail(failUnexpected, "Unexpected message")
 		}
-		return e.guarded(func(k *keyring) (proto.Message, error) { return e.signTypedHash(k, msg) })
+		return e.guarded(func(k *emulator.Keyring) (proto.Message, error) { return e.signTypedHash(k, msg) })
 	case *trezorpb.EthereumSignTxEIP1559:
 		if (e.prof.core && !e.versionAtLeast(2, 4, 2)) || (!e.prof.core && !e.versionAtLeast(1, 10, 4)) {
 			return nil, fail(failUnexpected, "Unexpected message")
 		}
-		return e.guarded(func(k *keyring) (proto.Message, error) { return e.signTx1559(k, msg) })
+		return e.guarded(func(k *emulator.Keyring) (proto.Message, error) { return e.signTx1559(k, msg) })
 	case *trezorpb.EthereumSignTx:
-		return e.guarded(func(k *keyring) (proto.Message, error) { return e.signTx(k, msg) })
+		return e.guarded(func(k *emulator.Keyring) (proto.Message, error) { return e.signTx(k, msg) })
 	case *trezorpb.EthereumSignMessage:
-		return e.guarded(func(k *keyring) (proto.Message, error) { return e.signMessage(k, msg) })
+		return e.guarded(func(k *emulator.Keyring) (proto.Message, error) { return e.signMessage(k, msg) })
 	case *trezorpb.EthereumGetAddress:
-		return e.guarded(func(k *keyring) (proto.Message, error) { return e.getAddress(k, msg) })
+		return e.guarded(func(k *emulator.Keyring) (proto.Message, error) { return e.getAddress(k, msg) })
 	}
 	return nil, fail(failUnexpected, "Unexpected message")
 }
 
 // guarded runs a flow that needs the seed: initialized, unlocked (PIN),
 // passphrase known.
-func (e *Emulator) guarded(flow func(*keyring) (proto.Message, error)) (proto.Message, error) {
+func (e *Emulator) guarded(flow func(*emulator.Keyring) (proto.Message, error)) (proto.Message, error) {
 	if e.opts.Uninitialized {
 		return nil, fail(failNotInitialized, "Device not initialized")
 	}
@@ -322,7 +323,7 @@ func decodePIN(matrix [9]byte, positions string) (string, bool) {
 
 // sessionKeys returns the keys of the session, asking for the passphrase
 // first when protection is on and the session has none yet.
-func (e *Emulator) sessionKeys() (*keyring, error) {
+func (e *Emulator) sessionKeys() (*emulator.Keyring, error) {
 	if e.opts.PassphraseProtection && !e.passphraseReady {
 		var ack trezorpb.PassphraseAck
 		if err := e.expect(&trezorpb.PassphraseRequest{}, tPassphraseAck, &ack, failCancelled); err != nil {
@@ -353,7 +354,7 @@ func (e *Emulator) sessionKeys() (*keyring, error) {
 	if k, ok := e.keys[key]; ok {
 		return k, nil
 	}
-	k, err := newKeyring(e.opts.Mnemonic, key)
+	k, err := emulator.NewKeyring(e.opts.Mnemonic, key)
 	if err != nil {
 		return nil, fail(failProcessError, "Seed error")
 	}

@@ -41,30 +41,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
-	"time"
 
+	"github.com/mm-wallet/mm/hwtest/emulator"
 	"github.com/mm-wallet/mm/hwtest/ledger"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "ledger-emulator:", err)
-		os.Exit(1)
-	}
-}
+func main() { emulator.Main("ledger-emulator", run) }
 
 // run serves until ctx ends. It prints the bound addresses on stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -80,23 +66,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	delay := fs.Duration("delay", 0, "time the simulated user takes to confirm")
 	seedFile := fs.String("seed-file", "", "file holding the BIP-39 mnemonic (default: the public Speculos seed)")
 	verbose := fs.Bool("v", false, "log every APDU")
-	if err := fs.Parse(args); err != nil {
+	if err := emulator.ParseArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	opts := ledger.Options{
 		Model: *model, AppVersion: *version, DisableBlindSigning: !*blind,
 		Locked: *locked, AppClosed: *dashboard, ConfirmDelay: *delay,
 	}
-	if *seedFile != "" {
-		b, err := os.ReadFile(*seedFile)
-		if err != nil {
-			return fmt.Errorf("read seed file: %w", err)
-		}
-		opts.Mnemonic = strings.Join(strings.Fields(string(b)), " ")
+	mnemonic, err := emulator.ReadMnemonicFile(*seedFile)
+	if err != nil {
+		return fmt.Errorf("read seed file: %w", err)
 	}
+	opts.Mnemonic = mnemonic
 	fmt.Fprintln(stderr, "ledger-emulator: WARNING: test equipment only; its keys are public or test keys, never send real funds to them")
 	if *verbose {
 		opts.Logf = log.New(stderr, "", log.Ltime|log.Lmicroseconds).Printf
@@ -111,25 +92,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "listening tcp://%s\n", addr)
-	var srv *http.Server
 	if *control != "" {
-		l, err := net.Listen("tcp", *control)
+		caddr, shutdown, err := emulator.ServeControl(*control, emu.ControlHandler(), stderr)
 		if err != nil {
-			return fmt.Errorf("control endpoint: %w", err)
+			return err
 		}
-		srv = &http.Server{Handler: emu.ControlHandler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				fmt.Fprintln(stderr, "ledger-emulator: control endpoint:", err)
-			}
-		}()
-		fmt.Fprintf(stdout, "control http://%s\n", l.Addr())
+		defer shutdown()
+		fmt.Fprintf(stdout, "control http://%s\n", caddr)
 	}
 	<-ctx.Done()
-	if srv != nil {
-		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shut)
-	}
 	return nil
 }

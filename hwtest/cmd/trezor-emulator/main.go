@@ -53,42 +53,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
-	"time"
 
+	"github.com/mm-wallet/mm/hwtest/emulator"
 	"github.com/mm-wallet/mm/hwtest/trezor"
 	"github.com/mm-wallet/mm/signers/transport"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "trezor-emulator:", err)
-		os.Exit(1)
-	}
-}
-
-func readSecret(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(b)), nil
-}
+func main() { emulator.Main("trezor-emulator", run) }
 
 // run serves until ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -109,21 +84,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	confirm := fs.String("confirm", "auto", "auto, manual or reject")
 	delay := fs.Duration("delay", 0, "time the simulated user takes to confirm")
 	verbose := fs.Bool("v", false, "log every message")
-	if err := fs.Parse(args); err != nil {
+	if err := emulator.ParseArgs(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	mnemonic, err := readSecret(*seedFile)
+	mnemonic, err := emulator.ReadMnemonicFile(*seedFile)
 	if err != nil {
 		return fmt.Errorf("seed file: %w", err)
 	}
-	pin, err := readSecret(*pinFile)
+	pin, err := emulator.ReadSecretFile(*pinFile)
 	if err != nil {
 		return fmt.Errorf("PIN file: %w", err)
 	}
-	devPass, err := readSecret(*devPassFile)
+	devPass, err := emulator.ReadSecretFile(*devPassFile)
 	if err != nil {
 		return fmt.Errorf("device passphrase file: %w", err)
 	}
@@ -165,16 +137,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "trezor-emulator: %s, firmware %s\n", st.Name, st.Firmware)
 	fmt.Fprintf(stdout, "listening %s\n", trezor.URI(addr))
 
-	var servers []*http.Server
 	if *control != "" {
-		ln, err := net.Listen("tcp", *control)
+		caddr, shutdown, err := emulator.ServeControl(*control, e.ControlHandler(), stderr)
 		if err != nil {
-			return fmt.Errorf("control: %w", err)
+			return err
 		}
-		srv := &http.Server{Handler: e.ControlHandler(), ReadHeaderTimeout: 10 * time.Second}
-		servers = append(servers, srv)
-		go func() { _ = srv.Serve(ln) }()
-		fmt.Fprintf(stdout, "control http://%s\n", ln.Addr())
+		defer shutdown()
+		fmt.Fprintf(stdout, "control http://%s\n", caddr)
 	}
 	if *bridge != "" {
 		b := trezor.NewBridge(addr)
@@ -187,12 +156,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	<-ctx.Done()
-	for _, s := range servers {
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		if err := s.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Print(err)
-		}
-		cancel()
-	}
 	return nil
 }
