@@ -4,7 +4,6 @@ package hwtest
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -25,16 +24,9 @@ import (
 // Set MM_HWTEST_LEDGER_SPECULOS_SEED=1 when the device holds the Speculos
 // test seed: the rows then also check the exact addresses.
 func TestLedgerScenariosDevice(t *testing.T) {
-	uri := os.Getenv("MM_HWTEST_LEDGER")
-	if uri == "" {
-		t.Fatal("set MM_HWTEST_LEDGER to the device URI, e.g. hid://ledger or tcp://127.0.0.1:9999")
-	}
+	uri := deviceURI(t, "MM_HWTEST_LEDGER", "hid://ledger or tcp://127.0.0.1:9999")
 	dev := &realLedger{uri: uri, knownSeed: os.Getenv("MM_HWTEST_LEDGER_SPECULOS_SEED") == "1"}
-	rows := ledgerScenarios()
-	for i := range rows {
-		rows[i].Timeout = 5 * time.Minute
-	}
-	Run(t, dev, rows)
+	runOperated(t, dev, ledgerScenarios())
 }
 
 // realLedger asks an operator to act and checks the device state itself.
@@ -43,16 +35,12 @@ type realLedger struct {
 	knownSeed bool
 }
 
-func say(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "\n>>> OPERATOR: "+format+"\n", args...)
-}
-
 func (d *realLedger) Signer(t *testing.T) sdk.Signer {
 	s := ledger.New()
 	if _, err := s.Configure(context.Background(), &sdk.ConfigureRequest{Settings: map[string]string{"device": d.uri}}); err != nil {
 		t.Fatal(err)
 	}
-	return operatorPrompts{s}
+	return prompted{s, operatorPrompter{}}
 }
 
 // waitFor polls the device until ok holds, telling the operator what to do.
@@ -116,38 +104,3 @@ func (d *realLedger) KnownAddress(path string) (common.Address, bool) {
 }
 
 func (d *realLedger) Signatures() (int, bool) { return 0, false }
-
-// operatorPrompts relays the signer's prompts to the operator.
-type operatorPrompts struct{ sdk.Signer }
-
-type stderrPrompter struct{}
-
-func (stderrPrompter) Notify(_ context.Context, r *sdk.NotifyRequest) (*sdk.NotifyResponse, error) {
-	say("[%s] %s", r.Level, r.Message)
-	return &sdk.NotifyResponse{}, nil
-}
-func (stderrPrompter) RequestSecret(context.Context, *sdk.SecretRequest) (*sdk.SecretResponse, error) {
-	return nil, sdk.NewError(sdk.CodeNonInteractive, "no secrets for a Ledger", "")
-}
-func (stderrPrompter) Confirm(context.Context, *sdk.ConfirmRequest) (*sdk.ConfirmResponse, error) {
-	return &sdk.ConfirmResponse{Confirmed: true}, nil
-}
-func (stderrPrompter) WaitingForUser(_ context.Context, r *sdk.WaitingRequest) (*sdk.WaitingResponse, error) {
-	if !r.Done {
-		say("%s", r.Message)
-	}
-	return &sdk.WaitingResponse{}, nil
-}
-
-func (o operatorPrompts) Accounts(ctx context.Context, r *sdk.AccountsRequest) (*sdk.AccountsResponse, error) {
-	return o.Signer.Accounts(sdk.WithPrompter(ctx, stderrPrompter{}), r)
-}
-func (o operatorPrompts) SignTransaction(ctx context.Context, r *sdk.SignTransactionRequest) (*sdk.SignTransactionResponse, error) {
-	return o.Signer.SignTransaction(sdk.WithPrompter(ctx, stderrPrompter{}), r)
-}
-func (o operatorPrompts) SignTypedData(ctx context.Context, r *sdk.SignTypedDataRequest) (*sdk.SignTypedDataResponse, error) {
-	return o.Signer.SignTypedData(sdk.WithPrompter(ctx, stderrPrompter{}), r)
-}
-func (o operatorPrompts) SignMessage(ctx context.Context, r *sdk.SignMessageRequest) (*sdk.SignMessageResponse, error) {
-	return o.Signer.SignMessage(sdk.WithPrompter(ctx, stderrPrompter{}), r)
-}

@@ -3,7 +3,6 @@ package hwtest
 import (
 	"context"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,10 +48,7 @@ func ledgerScenarios() []Scenario {
 type emulatedLedger struct {
 	emu *ledgeremu.Emulator
 	uri string
-	// prompts records what the signer told the user.
-	mu      sync.Mutex
-	prompts []sdk.WaitingRequest
-	notices []sdk.NotifyRequest
+	promptLog
 }
 
 func (d *emulatedLedger) Signer(t *testing.T) sdk.Signer {
@@ -60,7 +56,7 @@ func (d *emulatedLedger) Signer(t *testing.T) sdk.Signer {
 	if _, err := s.Configure(context.Background(), &sdk.ConfigureRequest{Settings: map[string]string{"device": d.uri}}); err != nil {
 		t.Fatal(err)
 	}
-	return withPrompter{s, d}
+	return prompted{s, d}
 }
 
 func (d *emulatedLedger) Apply(_ *testing.T, f Fault) string {
@@ -105,44 +101,8 @@ func (d *emulatedLedger) KnownAddress(path string) (common.Address, bool) {
 
 func (d *emulatedLedger) Signatures() (int, bool) { return d.emu.Stats().Signatures, true }
 
-// withPrompter hands the signer a Prompter that records what it says.
-type withPrompter struct {
-	sdk.Signer
-	d *emulatedLedger
-}
-
-func (w withPrompter) ctx(ctx context.Context) context.Context { return sdk.WithPrompter(ctx, w.d) }
-
-func (w withPrompter) Accounts(ctx context.Context, r *sdk.AccountsRequest) (*sdk.AccountsResponse, error) {
-	return w.Signer.Accounts(w.ctx(ctx), r)
-}
-func (w withPrompter) SignTransaction(ctx context.Context, r *sdk.SignTransactionRequest) (*sdk.SignTransactionResponse, error) {
-	return w.Signer.SignTransaction(w.ctx(ctx), r)
-}
-func (w withPrompter) SignTypedData(ctx context.Context, r *sdk.SignTypedDataRequest) (*sdk.SignTypedDataResponse, error) {
-	return w.Signer.SignTypedData(w.ctx(ctx), r)
-}
-func (w withPrompter) SignMessage(ctx context.Context, r *sdk.SignMessageRequest) (*sdk.SignMessageResponse, error) {
-	return w.Signer.SignMessage(w.ctx(ctx), r)
-}
-
-func (d *emulatedLedger) Notify(_ context.Context, r *sdk.NotifyRequest) (*sdk.NotifyResponse, error) {
-	d.mu.Lock()
-	d.notices = append(d.notices, *r)
-	d.mu.Unlock()
-	return &sdk.NotifyResponse{}, nil
-}
 func (d *emulatedLedger) RequestSecret(context.Context, *sdk.SecretRequest) (*sdk.SecretResponse, error) {
 	return nil, sdk.NewError(sdk.CodeNonInteractive, "no secrets for a Ledger", "")
-}
-func (d *emulatedLedger) Confirm(context.Context, *sdk.ConfirmRequest) (*sdk.ConfirmResponse, error) {
-	return &sdk.ConfirmResponse{Confirmed: true}, nil
-}
-func (d *emulatedLedger) WaitingForUser(_ context.Context, r *sdk.WaitingRequest) (*sdk.WaitingResponse, error) {
-	d.mu.Lock()
-	d.prompts = append(d.prompts, *r)
-	d.mu.Unlock()
-	return &sdk.WaitingResponse{}, nil
 }
 
 // TestLedgerScenarios runs the table against the emulator over both wire
@@ -168,22 +128,11 @@ func TestLedgerScenarios(t *testing.T) {
 			Run(t, dev, ledgerScenarios())
 
 			// Every confirmation was announced with the model, and closed.
+			dev.checkPrompts(t, func(p sdk.WaitingRequest) bool {
+				return p.Device == "Ledger Nano X" && p.Message != "" && contains(p.Message, "confirm on your Ledger Nano X")
+			})
 			dev.mu.Lock()
 			defer dev.mu.Unlock()
-			open := 0
-			for _, p := range dev.prompts {
-				if p.Device != "Ledger Nano X" || p.Message == "" || !contains(p.Message, "confirm on your Ledger Nano X") {
-					t.Errorf("prompt %+v", p)
-				}
-				if p.Done {
-					open--
-				} else {
-					open++
-				}
-			}
-			if open != 0 || len(dev.prompts) == 0 {
-				t.Errorf("%d prompts, %d left open", len(dev.prompts), open)
-			}
 			warned := false
 			for _, n := range dev.notices {
 				warned = warned || (n.Level == sdk.LevelWarning && contains(n.Message, "only show hashes"))

@@ -4,7 +4,6 @@ package hwtest
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -31,27 +30,16 @@ import (
 // firmware, a wiped device) or a PIN typed by the test are skipped with the
 // reason; the test never takes a real PIN.
 func TestTrezorScenariosDevice(t *testing.T) {
-	uri := os.Getenv("MM_HWTEST_TREZOR")
-	if uri == "" {
-		t.Fatal("set MM_HWTEST_TREZOR to the device URI, e.g. bridge://127.0.0.1:21325, hid://trezor or udp://127.0.0.1:21324")
-	}
+	uri := deviceURI(t, "MM_HWTEST_TREZOR", "bridge://127.0.0.1:21325, hid://trezor or udp://127.0.0.1:21324")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	st, err := trezor.DeviceStatus(ctx, uri)
 	cancel()
 	if err != nil {
 		t.Fatal(err)
 	}
-	trezorSay("testing %s, firmware %s at %s", st.Model, st.Firmware, uri)
+	say("testing %s, firmware %s at %s", st.Model, st.Firmware, uri)
 	dev := &realTrezor{uri: uri, status: st, knownSeed: os.Getenv("MM_HWTEST_TREZOR_TEST_SEED") == "1"}
-	rows := trezorScenarios(st.Model == "Trezor Model One")
-	for i := range rows {
-		rows[i].Timeout = 5 * time.Minute
-	}
-	Run(t, dev, rows)
-}
-
-func trezorSay(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "\n>>> OPERATOR: "+format+"\n", args...)
+	runOperated(t, dev, trezorScenarios(st.Model == "Trezor Model One"))
 }
 
 type realTrezor struct {
@@ -71,7 +59,7 @@ func (d *realTrezor) Signer(t *testing.T) sdk.Signer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return trezorOperator{s}
+	return prompted{s, operatorPrompter{passphrase: []byte("correct horse")}}
 }
 
 func (d *realTrezor) Apply(t *testing.T, f Fault) string {
@@ -79,14 +67,14 @@ func (d *realTrezor) Apply(t *testing.T, f Fault) string {
 	one := st.Model == "Trezor Model One"
 	switch f {
 	case FaultRejectNext:
-		trezorSay("press REJECT (or ✕) on the device at the next confirmation")
+		say("press REJECT (or ✕) on the device at the next confirmation")
 	case FaultLocked:
 		if !st.PINProtection {
 			return "the device has no PIN"
 		}
 		d.lock(t)
 		if !one {
-			trezorSay("enter your PIN on the device when it asks")
+			say("enter your PIN on the device when it asks")
 		}
 	case FaultTrezorPIN, FaultTrezorWrongPIN, FaultTrezorPINCancelled:
 		return "PIN rows need the emulator: the test never takes a real PIN"
@@ -99,7 +87,7 @@ func (d *realTrezor) Apply(t *testing.T, f Fault) string {
 			return "needs a Core model with passphrase protection on"
 		}
 		d.settings = map[string]string{trezor.SettingPassphrase: trezor.PassphraseDevice}
-		trezorSay("type any non-empty passphrase on the device when it asks")
+		say("type any non-empty passphrase on the device when it asks")
 	case FaultOldFirmware:
 		if st.Capabilities.SupportsTx(sdk.TxEIP1559) {
 			return "the device runs firmware " + st.Firmware + ", which signs EIP-1559"
@@ -113,9 +101,9 @@ func (d *realTrezor) Apply(t *testing.T, f Fault) string {
 			return "the device holds a wallet"
 		}
 	case FaultDisconnectMidSign:
-		trezorSay("UNPLUG the device when it asks you to confirm the next transaction")
+		say("UNPLUG the device when it asks you to confirm the next transaction")
 	case FaultSlowUser:
-		trezorSay("do NOT confirm the next message; the test cancels it")
+		say("do NOT confirm the next message; the test cancels it")
 	default:
 		return "unknown fault"
 	}
@@ -139,7 +127,7 @@ func (d *realTrezor) lock(t *testing.T) {
 
 func (d *realTrezor) Reset(t *testing.T) {
 	d.settings = nil
-	trezorSay("keep the device connected and unlocked, and approve confirmations")
+	say("keep the device connected and unlocked, and approve confirmations")
 }
 
 func (d *realTrezor) KnownAddress(path string) (common.Address, bool) {
@@ -151,45 +139,3 @@ func (d *realTrezor) KnownAddress(path string) (common.Address, bool) {
 }
 
 func (d *realTrezor) Signatures() (int, bool) { return 0, false }
-
-// trezorOperator relays the signer's prompts to the operator; it types the
-// test passphrase and never a PIN.
-type trezorOperator struct{ sdk.Signer }
-
-func (w trezorOperator) ctx(ctx context.Context) context.Context {
-	return sdk.WithPrompter(ctx, operatorTrezorPrompter{})
-}
-func (w trezorOperator) Accounts(ctx context.Context, r *sdk.AccountsRequest) (*sdk.AccountsResponse, error) {
-	return w.Signer.Accounts(w.ctx(ctx), r)
-}
-func (w trezorOperator) SignTransaction(ctx context.Context, r *sdk.SignTransactionRequest) (*sdk.SignTransactionResponse, error) {
-	return w.Signer.SignTransaction(w.ctx(ctx), r)
-}
-func (w trezorOperator) SignTypedData(ctx context.Context, r *sdk.SignTypedDataRequest) (*sdk.SignTypedDataResponse, error) {
-	return w.Signer.SignTypedData(w.ctx(ctx), r)
-}
-func (w trezorOperator) SignMessage(ctx context.Context, r *sdk.SignMessageRequest) (*sdk.SignMessageResponse, error) {
-	return w.Signer.SignMessage(w.ctx(ctx), r)
-}
-
-type operatorTrezorPrompter struct{}
-
-func (operatorTrezorPrompter) Notify(_ context.Context, r *sdk.NotifyRequest) (*sdk.NotifyResponse, error) {
-	trezorSay("[%s] %s", r.Level, r.Message)
-	return &sdk.NotifyResponse{}, nil
-}
-func (operatorTrezorPrompter) RequestSecret(_ context.Context, r *sdk.SecretRequest) (*sdk.SecretResponse, error) {
-	if r.Kind == sdk.SecretPassphrase {
-		return &sdk.SecretResponse{Secret: []byte("correct horse")}, nil
-	}
-	return nil, sdk.NewError(sdk.CodeNonInteractive, "the device test never takes a PIN", "")
-}
-func (operatorTrezorPrompter) Confirm(context.Context, *sdk.ConfirmRequest) (*sdk.ConfirmResponse, error) {
-	return &sdk.ConfirmResponse{Confirmed: true}, nil
-}
-func (operatorTrezorPrompter) WaitingForUser(_ context.Context, r *sdk.WaitingRequest) (*sdk.WaitingResponse, error) {
-	if !r.Done {
-		trezorSay("%s", r.Message)
-	}
-	return &sdk.WaitingResponse{}, nil
-}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/big"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -142,9 +141,7 @@ type emulatedTrezor struct {
 	// modified: opts differ from the defaults (Reset restarts)
 	modified bool
 
-	mu      sync.Mutex
-	prompts []sdk.WaitingRequest
-	asked   []sdk.SecretKind
+	promptLog
 }
 
 func (d *emulatedTrezor) start(t *testing.T) {
@@ -194,7 +191,7 @@ func (d *emulatedTrezor) Signer(t *testing.T) sdk.Signer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return trezorPrompted{s, d}
+	return prompted{s, d}
 }
 
 func (d *emulatedTrezor) Apply(t *testing.T, f Fault) string {
@@ -266,31 +263,6 @@ func (d *emulatedTrezor) KnownAddress(path string) (common.Address, bool) {
 
 func (d *emulatedTrezor) Signatures() (int, bool) { return d.emu.Stats().Signatures, true }
 
-// trezorPrompted hands the signer the device's Prompter.
-type trezorPrompted struct {
-	sdk.Signer
-	d *emulatedTrezor
-}
-
-func (w trezorPrompted) ctx(ctx context.Context) context.Context { return sdk.WithPrompter(ctx, w.d) }
-
-func (w trezorPrompted) Accounts(ctx context.Context, r *sdk.AccountsRequest) (*sdk.AccountsResponse, error) {
-	return w.Signer.Accounts(w.ctx(ctx), r)
-}
-func (w trezorPrompted) SignTransaction(ctx context.Context, r *sdk.SignTransactionRequest) (*sdk.SignTransactionResponse, error) {
-	return w.Signer.SignTransaction(w.ctx(ctx), r)
-}
-func (w trezorPrompted) SignTypedData(ctx context.Context, r *sdk.SignTypedDataRequest) (*sdk.SignTypedDataResponse, error) {
-	return w.Signer.SignTypedData(w.ctx(ctx), r)
-}
-func (w trezorPrompted) SignMessage(ctx context.Context, r *sdk.SignMessageRequest) (*sdk.SignMessageResponse, error) {
-	return w.Signer.SignMessage(w.ctx(ctx), r)
-}
-
-func (d *emulatedTrezor) Notify(context.Context, *sdk.NotifyRequest) (*sdk.NotifyResponse, error) {
-	return &sdk.NotifyResponse{}, nil
-}
-
 // RequestSecret plays the user at the keyboard: it reads the scrambled
 // matrix off the emulator's screen and types the PIN's positions (or a
 // wrong PIN, or cancels), and types the passphrase.
@@ -323,17 +295,6 @@ func (d *emulatedTrezor) RequestSecret(_ context.Context, r *sdk.SecretRequest) 
 	return nil, sdk.NewError(sdk.CodeNonInteractive, "no such secret", "")
 }
 
-func (d *emulatedTrezor) Confirm(context.Context, *sdk.ConfirmRequest) (*sdk.ConfirmResponse, error) {
-	return &sdk.ConfirmResponse{Confirmed: true}, nil
-}
-
-func (d *emulatedTrezor) WaitingForUser(_ context.Context, r *sdk.WaitingRequest) (*sdk.WaitingResponse, error) {
-	d.mu.Lock()
-	d.prompts = append(d.prompts, *r)
-	d.mu.Unlock()
-	return &sdk.WaitingResponse{}, nil
-}
-
 // TestTrezorScenarios runs the Trezor rows against the emulator, for both
 // firmware families, over the emulator's UDP port and through a Trezor
 // Bridge.
@@ -351,22 +312,11 @@ func TestTrezorScenarios(t *testing.T) {
 				if model == trezoremu.ModelOne {
 					name = "Trezor Model One"
 				}
+				dev.checkPrompts(t, func(p sdk.WaitingRequest) bool {
+					return p.Device == name && (p.Done || strings.HasSuffix(p.Message, "on your "+name))
+				})
 				dev.mu.Lock()
 				defer dev.mu.Unlock()
-				open := 0
-				for _, p := range dev.prompts {
-					if p.Device != name || (!p.Done && !strings.HasSuffix(p.Message, "on your "+name)) {
-						t.Errorf("prompt %+v", p)
-					}
-					if p.Done {
-						open--
-					} else {
-						open++
-					}
-				}
-				if open != 0 || len(dev.prompts) == 0 {
-					t.Errorf("%d prompts, %d left open", len(dev.prompts), open)
-				}
 				pins := 0
 				for _, k := range dev.asked {
 					if k == sdk.SecretPIN {
