@@ -9,7 +9,7 @@
 //	mm-demo [--bin DIR]
 //
 // DIR holds mm, mm-devnet and ledger-emulator (default: the folder of
-// mm-demo itself; `make demo` builds all four into ./bin).
+// mm-demo itself; `make demo` builds all four into ./bin/demo).
 package main
 
 import (
