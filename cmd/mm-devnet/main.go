@@ -30,38 +30,13 @@ import (
 
 	"github.com/mm-wallet/mm/core/chains"
 	"github.com/mm-wallet/mm/core/devnet"
+	"github.com/mm-wallet/mm/core/devnet/ready"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// Ready is the document mm-devnet prints once the chain serves. mm devnet
-// decodes it (its devnetReady mirrors these JSON names).
-type Ready struct {
-	ChainID   uint64    `json:"chainId"`
-	Name      string    `json:"name"`
-	RPCURL    string    `json:"rpcUrl"`
-	WSURL     string    `json:"wsUrl"`
-	Contracts Contracts `json:"contracts"`
-	Faucet    string    `json:"faucet"`
-	Funded    []string  `json:"funded"`
-	// FundETH and FundUSDC are what each funded account holds at least.
-	FundETH   string `json:"fundEth"`
-	FundUSDC  string `json:"fundUsdc"`
-	DataDir   string `json:"dataDir,omitempty"`
-	BlockTime string `json:"blockTime,omitempty"`
-	PID       int    `json:"pid"`
-}
-
-// Contracts are the fixture addresses, EIP-55 checksummed.
-type Contracts struct {
-	USDC     string `json:"usdc"`
-	NFT      string `json:"nft"`
-	Reverter string `json:"reverter"`
-	Spender  string `json:"spender"`
 }
 
 // errorDoc is the failure document of --json mode (mm's error shape).
@@ -143,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(exitError, "DEVNET_FAILED", msg, "run again with a fresh --datadir, or without one")
 		}
 	}
-	r := Ready{ChainID: devnet.ChainID, Name: "devnet", RPCURL: n.RPCURL(), WSURL: n.WSURL(), Contracts: contractsOf(n.Contracts()),
+	r := ready.Document{ChainID: devnet.ChainID, Name: "devnet", RPCURL: n.RPCURL(), WSURL: n.WSURL(), Contracts: contractsOf(n.Contracts()),
 		Faucet: devnet.FaucetAddress().Hex(), Funded: []string{}, DataDir: *dataDir, PID: os.Getpid(),
 		FundETH: chains.FormatUnits(devnet.DefaultFundWei, 18), FundUSDC: chains.FormatUnits(devnet.DefaultFundUSDC, 6)}
 	for _, a := range fund {
@@ -156,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		b, _ := json.Marshal(r)
 		fmt.Fprintln(stdout, string(b))
 	} else {
-		fmt.Fprint(stdout, ReadyText(r))
+		fmt.Fprintln(stdout, r.Text())
 	}
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "mm-devnet: stopping")
@@ -168,28 +143,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// ReadyText is the text form of the ready document.
-func ReadyText(r Ready) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "dev chain %d %q is running\n", r.ChainID, r.Name)
-	fmt.Fprintf(&b, "  RPC       %s  (WebSocket %s)\n", r.RPCURL, r.WSURL)
-	fmt.Fprintf(&b, "  USDC      %s  ERC-20, 6 decimals\n", r.Contracts.USDC)
-	fmt.Fprintf(&b, "  NFT       %s  ERC-721\n", r.Contracts.NFT)
-	fmt.Fprintf(&b, "  Reverter  %s  reverts with Refused(address,uint256)\n", r.Contracts.Reverter)
-	fmt.Fprintf(&b, "  Spender   %s  pulls approved tokens\n", r.Contracts.Spender)
-	for _, a := range r.Funded {
-		fmt.Fprintf(&b, "  funded    %s  %s ETH, %s USDC\n", a, r.FundETH, r.FundUSDC)
-	}
-	if r.DataDir != "" {
-		fmt.Fprintf(&b, "  datadir   %s\n", r.DataDir)
-	}
-	if r.RPCURL != chains.DevnetRPC {
-		fmt.Fprintf(&b, "  not on the default port: point mm at it with  export %s%d=%s\n", chains.EnvRPC, r.ChainID, r.RPCURL)
-	}
-	b.WriteString("Stop it with Ctrl-C.\n")
-	return b.String()
-}
-
-func contractsOf(c devnet.Contracts) Contracts {
-	return Contracts{USDC: c.USDC.Hex(), NFT: c.NFT.Hex(), Reverter: c.Reverter.Hex(), Spender: c.Spender.Hex()}
+func contractsOf(c devnet.Contracts) ready.Contracts {
+	return ready.Contracts{USDC: c.USDC.Hex(), NFT: c.NFT.Hex(), Reverter: c.Reverter.Hex(), Spender: c.Spender.Hex()}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mm-wallet/mm/core/chains"
 	"github.com/mm-wallet/mm/core/devnet"
+	"github.com/mm-wallet/mm/core/devnet/ready"
 )
 
 // TestServeAndStop runs mm-devnet in process: the ready document (JSON)
@@ -38,7 +39,7 @@ func TestServeAndStop(t *testing.T) {
 		t.Fatalf("no ready document: %v (stderr %s)", err, stderr.String())
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	var r Ready
+	var r ready.Document
 	if err := json.Unmarshal([]byte(line), &r); err != nil {
 		t.Fatalf("ready document %q: %v", line, err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mm-wallet/mm/cmd/mm/internal/render"
 	"github.com/mm-wallet/mm/core/chains"
+	"github.com/mm-wallet/mm/core/devnet/ready"
 	"github.com/mm-wallet/mm/sdk"
 )
 
@@ -51,55 +52,6 @@ func (o *devnetOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.dataDir, "datadir", "", "keep the chain in this folder between runs (default: in memory)")
 	fs.StringArrayVar(&o.fund, "fund", nil, "also fund this address with 10000 ETH and 1000000 USDC (repeatable; every wallet in wallets.json is funded anyway)")
 	fs.DurationVar(&o.blockTime, "block-time", 0, "seal a block at this interval, whole seconds (default: as soon as transactions arrive)")
-}
-
-// devnetReady mirrors the ready document of mm-devnet (cmd/mm-devnet's
-// Ready): the contract between the two binaries.
-type devnetReady struct {
-	ChainID   uint64   `json:"chainId"`
-	Name      string   `json:"name"`
-	RPCURL    string   `json:"rpcUrl"`
-	WSURL     string   `json:"wsUrl"`
-	Contracts devnetFx `json:"contracts"`
-	Faucet    string   `json:"faucet"`
-	Funded    []string `json:"funded"`
-	FundETH   string   `json:"fundEth"`
-	FundUSDC  string   `json:"fundUsdc"`
-	DataDir   string   `json:"dataDir,omitempty"`
-	BlockTime string   `json:"blockTime,omitempty"`
-	PID       int      `json:"pid"`
-}
-
-// devnetFx are the fixture contract addresses.
-type devnetFx struct {
-	USDC     string `json:"usdc"`
-	NFT      string `json:"nft"`
-	Reverter string `json:"reverter"`
-	Spender  string `json:"spender"`
-}
-
-// Text implements render.Texter.
-func (r devnetReady) Text() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "dev chain %d %q is running (pid %d)\n", r.ChainID, r.Name, r.PID)
-	fmt.Fprintf(&b, "  RPC       %s  (WebSocket %s)\n", r.RPCURL, r.WSURL)
-	fmt.Fprintf(&b, "  USDC      %s  ERC-20, 6 decimals\n", r.Contracts.USDC)
-	fmt.Fprintf(&b, "  NFT       %s  ERC-721\n", r.Contracts.NFT)
-	fmt.Fprintf(&b, "  Reverter  %s  reverts with Refused(address,uint256)\n", r.Contracts.Reverter)
-	fmt.Fprintf(&b, "  Spender   %s  pulls approved tokens\n", r.Contracts.Spender)
-	for _, a := range r.Funded {
-		fmt.Fprintf(&b, "  funded    %s  %s ETH, %s USDC\n", a, r.FundETH, r.FundUSDC)
-	}
-	if r.DataDir != "" {
-		fmt.Fprintf(&b, "  datadir   %s\n", r.DataDir)
-	}
-	if r.RPCURL != chains.DevnetRPC {
-		fmt.Fprintf(&b, "  not on the default port: point mm at it with  export %s%d=%s\n", chains.EnvRPC, r.ChainID, r.RPCURL)
-	} else {
-		b.WriteString("  mm uses it for --chain-id 1337 without any configuration\n")
-	}
-	b.WriteString("Stop it with Ctrl-C.")
-	return b.String()
 }
 
 func newDevnetCmd(a *app) *cobra.Command {
@@ -277,7 +229,7 @@ func (a *app) runDevnet(cmd *cobra.Command, bin string, args []string) error {
 		return sdk.NewError(codeDevnetFailed, fmt.Sprintf("%s exited before the chain was ready (%v)", bin, err), "see its messages above; run with --verbose")
 	}
 	var doc struct {
-		devnetReady
+		ready.Document
 		Error *render.ErrorBody `json:"error"`
 	}
 	if err := json.Unmarshal([]byte(line), &doc); err != nil {
@@ -293,7 +245,7 @@ func (a *app) runDevnet(cmd *cobra.Command, bin string, args []string) error {
 		}
 		return e
 	}
-	if err := a.print(doc.devnetReady); err != nil {
+	if err := a.print(doc.Document); err != nil {
 		stop()
 		<-exited
 		return err
