@@ -357,6 +357,7 @@ func (n *Node) sendAndWait(ctx context.Context, txs []*types.Transaction) error 
 		}
 		hashes = append(hashes, signed.Hash())
 	}
+	last := new(big.Int)
 	for _, h := range hashes {
 		r, err := waitReceipt(ctx, n.client, h)
 		if err != nil {
@@ -365,8 +366,31 @@ func (n *Node) sendAndWait(ctx context.Context, txs []*types.Transaction) error 
 		if r.Status != types.ReceiptStatusSuccessful {
 			return fmt.Errorf("faucet transaction %s failed (gas used %d of block %v, contract %s)", h.Hex(), r.GasUsed, r.BlockNumber, r.ContractAddress.Hex())
 		}
+		if r.BlockNumber != nil && r.BlockNumber.Cmp(last) > 0 {
+			last = r.BlockNumber
+		}
 	}
-	return nil
+	// A receipt can be served a moment before its block becomes the head;
+	// wait for the head, so that reads of the latest state that follow see
+	// what these transactions did.
+	return waitHead(ctx, n.client, last)
+}
+
+// waitHead waits until the chain's head is at least block number.
+func waitHead(ctx context.Context, c *ethclient.Client, number *big.Int) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		head, err := c.BlockNumber(ctx)
+		if err == nil && new(big.Int).SetUint64(head).Cmp(number) >= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for block %v to become the head: %w", number, errors.Join(ctx.Err(), err))
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 }
 
 func waitReceipt(ctx context.Context, c *ethclient.Client, h common.Hash) (*types.Receipt, error) {
