@@ -205,6 +205,16 @@ func (c *Client) HeaderLatest(ctx context.Context) (*types.Header, error) {
 	return h, err
 }
 
+// BlockNumber returns the number of the chain's head block.
+func (c *Client) BlockNumber(ctx context.Context) (uint64, error) {
+	var n uint64
+	err := c.do(ctx, "eth_blockNumber", func(ctx context.Context) (err error) {
+		n, err = c.eth.BlockNumber(ctx)
+		return err
+	})
+	return n, err
+}
+
 // FeeHistory runs eth_feeHistory over the last blocks with the given reward
 // percentiles.
 func (c *Client) FeeHistory(ctx context.Context, blocks uint64, percentiles []float64) (*ethereum.FeeHistory, error) {

@@ -218,6 +218,7 @@ func (s *Submitter) WaitReceipt(ctx context.Context, req *core.WaitRequest) (*co
 		}
 		if r != nil {
 			rc := receiptOf(r)
+			s.waitHead(ctx, rc.BlockNumber)
 			if req.Progress != nil {
 				req.Progress(core.Progress{Hash: req.Hash, Elapsed: time.Since(start), Mined: true})
 			}
@@ -238,6 +239,25 @@ func (s *Submitter) WaitReceipt(ctx context.Context, req *core.WaitRequest) (*co
 		}
 		if every *= 2; every > maxEvery {
 			every = maxEvery
+		}
+	}
+}
+
+// waitHead waits, briefly, until the head is at least block: a node may
+// serve a receipt a moment before its block becomes the head, and a caller
+// that reads balances right after --wait must see the transaction's effect.
+// It gives up quietly after two seconds: the receipt stands either way.
+func (s *Submitter) waitHead(ctx context.Context, block uint64) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	for every := 2 * time.Millisecond; ; every = min(2*every, 100*time.Millisecond) {
+		if head, err := s.Public.BlockNumber(ctx); err != nil || head >= block {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
 		}
 	}
 }
