@@ -900,27 +900,42 @@ func nilRequest(method string) error {
 
 func respDecoder() *wireDecoder { return &wireDecoder{code: CodePluginProtocolError} }
 
-// Info implements Signer. ProtocolVersion is the negotiated version.
-func (c *PluginClient) Info(ctx context.Context, _ *InfoRequest) (*InfoResponse, error) {
+// roundTrip makes one call to the plugin: it registers the call (begin),
+// sends it, maps a failed call to a coded error (callErr), and decodes the
+// reply, refusing a malformed one (PLUGIN_PROTOCOL_ERROR).
+func roundTrip[P, R any](ctx context.Context, c *PluginClient, method string, send func(context.Context) (P, error), decode func(*wireDecoder, P) *R) (*R, error) {
 	ctx, end, err := c.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer end()
+	r, err := send(ctx)
+	if err != nil {
+		return nil, c.callErr(ctx, method, err)
+	}
 	d := respDecoder()
+	out := decode(d, r)
+	if d.err != nil {
+		return nil, c.badResponse(method, d.err)
+	}
+	return out, nil
+}
+
+// Info implements Signer. ProtocolVersion is the negotiated version.
+func (c *PluginClient) Info(ctx context.Context, _ *InfoRequest) (*InfoResponse, error) {
 	var out *InfoResponse
+	var err error
 	if c.v2 != nil {
-		r, err := c.v2.Info(ctx, &pbv2.InfoRequest{})
-		if err != nil {
-			return nil, c.callErr(ctx, "Info", err)
-		}
-		out = d.infoFromV2(r)
+		out, err = roundTrip(ctx, c, "Info", func(ctx context.Context) (*pbv2.InfoResponse, error) {
+			return c.v2.Info(ctx, &pbv2.InfoRequest{})
+		}, (*wireDecoder).infoFromV2)
 	} else {
-		r, err := c.v1.Info(ctx, &pbv1.InfoRequest{})
-		if err != nil {
-			return nil, c.callErr(ctx, "Info", err)
-		}
-		out = d.infoFromV1(r)
+		out, err = roundTrip(ctx, c, "Info", func(ctx context.Context) (*pbv1.InfoResponse, error) {
+			return c.v1.Info(ctx, &pbv1.InfoRequest{})
+		}, (*wireDecoder).infoFromV1)
+	}
+	if err != nil {
+		return nil, err
 	}
 	out.ProtocolVersion = c.version
 	return out, nil
@@ -931,30 +946,14 @@ func (c *PluginClient) Accounts(ctx context.Context, req *AccountsRequest) (*Acc
 	if req == nil {
 		return nil, nilRequest("Accounts")
 	}
-	ctx, end, err := c.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer end()
-	d := respDecoder()
-	var out *AccountsResponse
 	if c.v2 != nil {
-		r, err := c.v2.Accounts(ctx, accountsReqToV2(req))
-		if err != nil {
-			return nil, c.callErr(ctx, "Accounts", err)
-		}
-		out = d.accountsRespFromV2(r)
-	} else {
-		r, err := c.v1.Accounts(ctx, &pbv1.AccountsRequest{Paths: req.Paths, Indices: req.Indices})
-		if err != nil {
-			return nil, c.callErr(ctx, "Accounts", err)
-		}
-		out = d.accountsRespFromV1(r)
+		return roundTrip(ctx, c, "Accounts", func(ctx context.Context) (*pbv2.AccountsResponse, error) {
+			return c.v2.Accounts(ctx, accountsReqToV2(req))
+		}, (*wireDecoder).accountsRespFromV2)
 	}
-	if d.err != nil {
-		return nil, c.badResponse("Accounts", d.err)
-	}
-	return out, nil
+	return roundTrip(ctx, c, "Accounts", func(ctx context.Context) (*pbv1.AccountsResponse, error) {
+		return c.v1.Accounts(ctx, &pbv1.AccountsRequest{Paths: req.Paths, Indices: req.Indices})
+	}, (*wireDecoder).accountsRespFromV1)
 }
 
 // SignTransaction implements Signer.
@@ -962,36 +961,25 @@ func (c *PluginClient) SignTransaction(ctx context.Context, req *SignTransaction
 	if req == nil {
 		return nil, nilRequest("SignTransaction")
 	}
-	ctx, end, err := c.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer end()
-	d := respDecoder()
 	if c.v2 != nil {
 		in, err := signTxReqToV2(req)
 		if err != nil {
 			return nil, err
 		}
-		r, err := c.v2.SignTransaction(ctx, in)
-		if err != nil {
-			return nil, c.callErr(ctx, "SignTransaction", err)
-		}
-		out := d.signTxRespFromV2(r)
-		if d.err != nil {
-			return nil, c.badResponse("SignTransaction", d.err)
-		}
-		return out, nil
+		return roundTrip(ctx, c, "SignTransaction", func(ctx context.Context) (*pbv2.SignTransactionResponse, error) {
+			return c.v2.SignTransaction(ctx, in)
+		}, (*wireDecoder).signTxRespFromV2)
 	}
 	cid, err := chainIDString(req.ChainID)
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.v1.SignTransaction(ctx, &pbv1.SignTransactionRequest{Account: accountToV1(req.Account), ChainId: cid, Transaction: req.Transaction})
-	if err != nil {
-		return nil, c.callErr(ctx, "SignTransaction", err)
-	}
-	return &SignTransactionResponse{SignedTransaction: r.GetSignedTransaction(), Signature: r.GetSignature()}, nil
+	in := &pbv1.SignTransactionRequest{Account: accountToV1(req.Account), ChainId: cid, Transaction: req.Transaction}
+	return roundTrip(ctx, c, "SignTransaction", func(ctx context.Context) (*pbv1.SignTransactionResponse, error) {
+		return c.v1.SignTransaction(ctx, in)
+	}, func(_ *wireDecoder, r *pbv1.SignTransactionResponse) *SignTransactionResponse {
+		return &SignTransactionResponse{SignedTransaction: r.GetSignedTransaction(), Signature: r.GetSignature()}
+	})
 }
 
 // SignTypedData implements Signer.
@@ -999,28 +987,16 @@ func (c *PluginClient) SignTypedData(ctx context.Context, req *SignTypedDataRequ
 	if req == nil {
 		return nil, nilRequest("SignTypedData")
 	}
-	ctx, end, err := c.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer end()
-	d := respDecoder()
 	if c.v2 != nil {
-		r, err := c.v2.SignTypedData(ctx, signTypedReqToV2(req))
-		if err != nil {
-			return nil, c.callErr(ctx, "SignTypedData", err)
-		}
-		out := d.signTypedRespFromV2(r)
-		if d.err != nil {
-			return nil, c.badResponse("SignTypedData", d.err)
-		}
-		return out, nil
+		return roundTrip(ctx, c, "SignTypedData", func(ctx context.Context) (*pbv2.SignTypedDataResponse, error) {
+			return c.v2.SignTypedData(ctx, signTypedReqToV2(req))
+		}, (*wireDecoder).signTypedRespFromV2)
 	}
-	r, err := c.v1.SignTypedData(ctx, signTypedReqToV1(req))
-	if err != nil {
-		return nil, c.callErr(ctx, "SignTypedData", err)
-	}
-	return &SignTypedDataResponse{Signature: r.GetSignature()}, nil
+	return roundTrip(ctx, c, "SignTypedData", func(ctx context.Context) (*pbv1.SignTypedDataResponse, error) {
+		return c.v1.SignTypedData(ctx, signTypedReqToV1(req))
+	}, func(_ *wireDecoder, r *pbv1.SignTypedDataResponse) *SignTypedDataResponse {
+		return &SignTypedDataResponse{Signature: r.GetSignature()}
+	})
 }
 
 // SignMessage implements Signer.
@@ -1028,28 +1004,16 @@ func (c *PluginClient) SignMessage(ctx context.Context, req *SignMessageRequest)
 	if req == nil {
 		return nil, nilRequest("SignMessage")
 	}
-	ctx, end, err := c.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer end()
-	d := respDecoder()
 	if c.v2 != nil {
-		r, err := c.v2.SignMessage(ctx, signMsgReqToV2(req))
-		if err != nil {
-			return nil, c.callErr(ctx, "SignMessage", err)
-		}
-		out := d.signMsgRespFromV2(r)
-		if d.err != nil {
-			return nil, c.badResponse("SignMessage", d.err)
-		}
-		return out, nil
+		return roundTrip(ctx, c, "SignMessage", func(ctx context.Context) (*pbv2.SignMessageResponse, error) {
+			return c.v2.SignMessage(ctx, signMsgReqToV2(req))
+		}, (*wireDecoder).signMsgRespFromV2)
 	}
-	r, err := c.v1.SignMessage(ctx, &pbv1.SignMessageRequest{Account: accountToV1(req.Account), Message: req.Message})
-	if err != nil {
-		return nil, c.callErr(ctx, "SignMessage", err)
-	}
-	return &SignMessageResponse{Signature: r.GetSignature()}, nil
+	return roundTrip(ctx, c, "SignMessage", func(ctx context.Context) (*pbv1.SignMessageResponse, error) {
+		return c.v1.SignMessage(ctx, &pbv1.SignMessageRequest{Account: accountToV1(req.Account), Message: req.Message})
+	}, func(_ *wireDecoder, r *pbv1.SignMessageResponse) *SignMessageResponse {
+		return &SignMessageResponse{Signature: r.GetSignature()}
+	})
 }
 
 // SignAuthorization implements Authorizer (protocol 2 only).
@@ -1064,16 +1028,11 @@ func (c *PluginClient) SignAuthorization(ctx context.Context, req *SignAuthoriza
 	if err != nil {
 		return nil, err
 	}
-	ctx, end, err := c.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer end()
-	r, err := c.v2.SignAuthorization(ctx, in)
-	if err != nil {
-		return nil, c.callErr(ctx, "SignAuthorization", err)
-	}
-	return &SignAuthorizationResponse{Signature: r.GetSignature()}, nil
+	return roundTrip(ctx, c, "SignAuthorization", func(ctx context.Context) (*pbv2.SignAuthorizationResponse, error) {
+		return c.v2.SignAuthorization(ctx, in)
+	}, func(_ *wireDecoder, r *pbv2.SignAuthorizationResponse) *SignAuthorizationResponse {
+		return &SignAuthorizationResponse{Signature: r.GetSignature()}
+	})
 }
 
 // Configure implements Configurer (protocol 2 only).
@@ -1084,15 +1043,9 @@ func (c *PluginClient) Configure(ctx context.Context, req *ConfigureRequest) (*C
 	if c.v2 == nil {
 		return nil, c.v1Unsupported("Configure")
 	}
-	ctx, end, err := c.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer end()
-	if _, err := c.v2.Configure(ctx, &pbv2.ConfigureRequest{Settings: req.Settings}); err != nil {
-		return nil, c.callErr(ctx, "Configure", err)
-	}
-	return &ConfigureResponse{}, nil
+	return roundTrip(ctx, c, "Configure", func(ctx context.Context) (*pbv2.ConfigureResponse, error) {
+		return c.v2.Configure(ctx, &pbv2.ConfigureRequest{Settings: req.Settings})
+	}, func(*wireDecoder, *pbv2.ConfigureResponse) *ConfigureResponse { return &ConfigureResponse{} })
 }
 
 // Manage implements Manager (protocol 2 only).
@@ -1103,16 +1056,11 @@ func (c *PluginClient) Manage(ctx context.Context, req *ManageRequest) (*ManageR
 	if c.v2 == nil {
 		return nil, c.v1Unsupported("Manage")
 	}
-	ctx, end, err := c.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer end()
-	r, err := c.v2.Manage(ctx, &pbv2.ManageRequest{Op: req.Op, Params: req.Params})
-	if err != nil {
-		return nil, c.callErr(ctx, "Manage", err)
-	}
-	return &ManageResponse{Result: r.GetResult()}, nil
+	return roundTrip(ctx, c, "Manage", func(ctx context.Context) (*pbv2.ManageResponse, error) {
+		return c.v2.Manage(ctx, &pbv2.ManageRequest{Op: req.Op, Params: req.Params})
+	}, func(_ *wireDecoder, r *pbv2.ManageResponse) *ManageResponse {
+		return &ManageResponse{Result: r.GetResult()}
+	})
 }
 
 // PollJob implements JobPoller (protocol 2 only).
@@ -1123,21 +1071,9 @@ func (c *PluginClient) PollJob(ctx context.Context, req *PollJobRequest) (*PollJ
 	if c.v2 == nil {
 		return nil, c.v1Unsupported("asynchronous jobs")
 	}
-	ctx, end, err := c.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer end()
-	r, err := c.v2.PollJob(ctx, &pbv2.PollJobRequest{Id: req.ID})
-	if err != nil {
-		return nil, c.callErr(ctx, "PollJob", err)
-	}
-	d := respDecoder()
-	out := d.pollRespFromV2(r)
-	if d.err != nil {
-		return nil, c.badResponse("PollJob", d.err)
-	}
-	return out, nil
+	return roundTrip(ctx, c, "PollJob", func(ctx context.Context) (*pbv2.PollJobResponse, error) {
+		return c.v2.PollJob(ctx, &pbv2.PollJobRequest{Id: req.ID})
+	}, (*wireDecoder).pollRespFromV2)
 }
 
 // ---- the host's Prompter service ----

@@ -56,93 +56,65 @@ func noResponse() error {
 	return toStatus(NewError(CodeInternal, "signer returned neither a response nor an error", ""))
 }
 
-// Info implements pbv2.SignerServer.
-func (v *v2Server) Info(ctx context.Context, _ *pbv2.InfoRequest) (*pbv2.InfoResponse, error) {
-	cctx, done := v.callContext(ctx)
+// handle runs one Signer call for a gRPC handler. withCtx prepares the
+// signer's context (the host's Prompter for protocol 2); decErr reports a
+// request the decoder refused, which never reaches the signer; a coded error,
+// or a nil answer without one, becomes a gRPC status; enc encodes the rest.
+func handle[Q, R, P any](ctx context.Context, withCtx func(context.Context) (context.Context, func()), in *Q, decErr error,
+	call func(context.Context, *Q) (*R, error), enc func(*R) (*P, error)) (*P, error) {
+	cctx, done := withCtx(ctx)
 	defer done()
-	r, err := v.signer.Info(cctx, &InfoRequest{})
+	if decErr != nil {
+		return nil, toStatus(decErr)
+	}
+	r, err := call(cctx, in)
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	if r == nil {
 		return nil, noResponse()
 	}
-	return infoToV2(r), nil
+	return enc(r)
+}
+
+// always adapts an encoder that cannot fail to handle's shape.
+func always[R, P any](f func(*R) *P) func(*R) (*P, error) {
+	return func(r *R) (*P, error) { return f(r), nil }
+}
+
+func unsupported(what string) error {
+	return toStatus(NewError(CodeUnsupported, "this signer does not support "+what, ""))
+}
+
+// Info implements pbv2.SignerServer.
+func (v *v2Server) Info(ctx context.Context, _ *pbv2.InfoRequest) (*pbv2.InfoResponse, error) {
+	return handle(ctx, v.callContext, &InfoRequest{}, nil, v.signer.Info, always(infoToV2))
 }
 
 // Accounts implements pbv2.SignerServer.
 func (v *v2Server) Accounts(ctx context.Context, req *pbv2.AccountsRequest) (*pbv2.AccountsResponse, error) {
-	cctx, done := v.callContext(ctx)
-	defer done()
-	r, err := v.signer.Accounts(cctx, accountsReqFromV2(req))
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return accountsRespToV2(r), nil
+	return handle(ctx, v.callContext, accountsReqFromV2(req), nil, v.signer.Accounts, always(accountsRespToV2))
 }
 
 // SignTransaction implements pbv2.SignerServer.
 func (v *v2Server) SignTransaction(ctx context.Context, req *pbv2.SignTransactionRequest) (*pbv2.SignTransactionResponse, error) {
 	d := reqDecoder()
 	in := d.signTxReqFromV2(req)
-	if d.err != nil {
-		return nil, toStatus(d.err)
-	}
-	cctx, done := v.callContext(ctx)
-	defer done()
-	r, err := v.signer.SignTransaction(cctx, in)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return signTxRespToV2(r), nil
+	return handle(ctx, v.callContext, in, d.failed(), v.signer.SignTransaction, always(signTxRespToV2))
 }
 
 // SignTypedData implements pbv2.SignerServer.
 func (v *v2Server) SignTypedData(ctx context.Context, req *pbv2.SignTypedDataRequest) (*pbv2.SignTypedDataResponse, error) {
 	d := reqDecoder()
 	in := d.signTypedReqFromV2(req)
-	if d.err != nil {
-		return nil, toStatus(d.err)
-	}
-	cctx, done := v.callContext(ctx)
-	defer done()
-	r, err := v.signer.SignTypedData(cctx, in)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return signTypedRespToV2(r), nil
+	return handle(ctx, v.callContext, in, d.failed(), v.signer.SignTypedData, always(signTypedRespToV2))
 }
 
 // SignMessage implements pbv2.SignerServer.
 func (v *v2Server) SignMessage(ctx context.Context, req *pbv2.SignMessageRequest) (*pbv2.SignMessageResponse, error) {
 	d := reqDecoder()
 	in := d.signMsgReqFromV2(req)
-	if d.err != nil {
-		return nil, toStatus(d.err)
-	}
-	cctx, done := v.callContext(ctx)
-	defer done()
-	r, err := v.signer.SignMessage(cctx, in)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return signMsgRespToV2(r), nil
-}
-
-func unsupported(what string) error {
-	return toStatus(NewError(CodeUnsupported, "this signer does not support "+what, ""))
+	return handle(ctx, v.callContext, in, d.failed(), v.signer.SignMessage, always(signMsgRespToV2))
 }
 
 // SignAuthorization implements pbv2.SignerServer.
@@ -153,33 +125,25 @@ func (v *v2Server) SignAuthorization(ctx context.Context, req *pbv2.SignAuthoriz
 	}
 	d := reqDecoder()
 	in := d.signAuthReqFromV2(req)
-	if d.err != nil {
-		return nil, toStatus(d.err)
-	}
-	cctx, done := v.callContext(ctx)
-	defer done()
-	r, err := a.SignAuthorization(cctx, in)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return &pbv2.SignAuthorizationResponse{Signature: r.Signature}, nil
+	return handle(ctx, v.callContext, in, d.failed(), a.SignAuthorization, always(func(r *SignAuthorizationResponse) *pbv2.SignAuthorizationResponse {
+		return &pbv2.SignAuthorizationResponse{Signature: r.Signature}
+	}))
 }
 
-// Configure implements pbv2.SignerServer.
+// Configure implements pbv2.SignerServer. A signer may answer Configure with
+// a nil response.
 func (v *v2Server) Configure(ctx context.Context, req *pbv2.ConfigureRequest) (*pbv2.ConfigureResponse, error) {
 	c, ok := v.signer.(Configurer)
 	if !ok {
 		return nil, unsupported("Configure")
 	}
-	cctx, done := v.callContext(ctx)
-	defer done()
-	if _, err := c.Configure(cctx, &ConfigureRequest{Settings: req.GetSettings()}); err != nil {
-		return nil, toStatus(err)
+	configure := func(ctx context.Context, in *ConfigureRequest) (*ConfigureResponse, error) {
+		_, err := c.Configure(ctx, in)
+		return &ConfigureResponse{}, err
 	}
-	return &pbv2.ConfigureResponse{}, nil
+	return handle(ctx, v.callContext, &ConfigureRequest{Settings: req.GetSettings()}, nil, configure, always(func(*ConfigureResponse) *pbv2.ConfigureResponse {
+		return &pbv2.ConfigureResponse{}
+	}))
 }
 
 // Manage implements pbv2.SignerServer.
@@ -188,16 +152,9 @@ func (v *v2Server) Manage(ctx context.Context, req *pbv2.ManageRequest) (*pbv2.M
 	if !ok {
 		return nil, unsupported("Manage")
 	}
-	cctx, done := v.callContext(ctx)
-	defer done()
-	r, err := m.Manage(cctx, &ManageRequest{Op: req.GetOp(), Params: req.GetParams()})
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return &pbv2.ManageResponse{Result: r.Result}, nil
+	return handle(ctx, v.callContext, &ManageRequest{Op: req.GetOp(), Params: req.GetParams()}, nil, m.Manage, always(func(r *ManageResponse) *pbv2.ManageResponse {
+		return &pbv2.ManageResponse{Result: r.Result}
+	}))
 }
 
 // PollJob implements pbv2.SignerServer.
@@ -206,16 +163,7 @@ func (v *v2Server) PollJob(ctx context.Context, req *pbv2.PollJobRequest) (*pbv2
 	if !ok {
 		return nil, unsupported("asynchronous jobs")
 	}
-	cctx, done := v.callContext(ctx)
-	defer done()
-	r, err := p.PollJob(cctx, &PollJobRequest{ID: req.GetId()})
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return pollRespToV2(r), nil
+	return handle(ctx, v.callContext, &PollJobRequest{ID: req.GetId()}, nil, p.PollJob, always(pollRespToV2))
 }
 
 // v1Server serves protocol 1 for one Signer: no prompter (PrompterFrom
@@ -227,101 +175,70 @@ type v1Server struct {
 
 var _ pbv1.SignerServer = (*v1Server)(nil)
 
-func jobOverV1() error {
-	return toStatus(NewError(CodeUnsupported, "this signer answered with an asynchronous job, which protocol 1 cannot carry", "update mm to a version that speaks plugin protocol 2"))
+// v1Context is the signer's context under protocol 1: the call's own, with
+// no Prompter.
+func v1Context(ctx context.Context) (context.Context, func()) {
+	reclaimStdio()
+	return ctx, func() {}
+}
+
+// noJob refuses an answer that is an asynchronous job, which protocol 1
+// cannot carry, and encodes any other with enc.
+func noJob[R, P any](job func(*R) *Job, enc func(*R) *P) func(*R) (*P, error) {
+	return func(r *R) (*P, error) {
+		if job(r) != nil {
+			return nil, toStatus(NewError(CodeUnsupported, "this signer answered with an asynchronous job, which protocol 1 cannot carry", "update mm to a version that speaks plugin protocol 2"))
+		}
+		return enc(r), nil
+	}
 }
 
 // Info implements pbv1.SignerServer.
 func (v *v1Server) Info(ctx context.Context, _ *pbv1.InfoRequest) (*pbv1.InfoResponse, error) {
-	reclaimStdio()
-	r, err := v.signer.Info(ctx, &InfoRequest{})
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return infoToV1(r), nil
+	return handle(ctx, v1Context, &InfoRequest{}, nil, v.signer.Info, always(infoToV1))
 }
 
 // Accounts implements pbv1.SignerServer.
 func (v *v1Server) Accounts(ctx context.Context, req *pbv1.AccountsRequest) (*pbv1.AccountsResponse, error) {
-	reclaimStdio()
-	r, err := v.signer.Accounts(ctx, &AccountsRequest{Paths: req.GetPaths(), Indices: req.GetIndices()})
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	return accountsRespToV1(r), nil
+	in := &AccountsRequest{Paths: req.GetPaths(), Indices: req.GetIndices()}
+	return handle(ctx, v1Context, in, nil, v.signer.Accounts, always(accountsRespToV1))
 }
 
 // SignTransaction implements pbv1.SignerServer.
 func (v *v1Server) SignTransaction(ctx context.Context, req *pbv1.SignTransactionRequest) (*pbv1.SignTransactionResponse, error) {
-	reclaimStdio()
 	d := reqDecoder()
 	in := &SignTransactionRequest{
 		Account:     d.accountFromV1(req.GetAccount()),
 		ChainID:     d.chainID(req.GetChainId()),
 		Transaction: req.GetTransaction(),
 	}
-	if d.err != nil {
-		return nil, toStatus(d.err)
-	}
-	r, err := v.signer.SignTransaction(ctx, in)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	if r.Job != nil {
-		return nil, jobOverV1()
-	}
-	return &pbv1.SignTransactionResponse{SignedTransaction: r.SignedTransaction, Signature: r.Signature}, nil
+	return handle(ctx, v1Context, in, d.failed(), v.signer.SignTransaction, noJob(
+		func(r *SignTransactionResponse) *Job { return r.Job },
+		func(r *SignTransactionResponse) *pbv1.SignTransactionResponse {
+			return &pbv1.SignTransactionResponse{SignedTransaction: r.SignedTransaction, Signature: r.Signature}
+		}))
 }
 
 // SignTypedData implements pbv1.SignerServer.
 func (v *v1Server) SignTypedData(ctx context.Context, req *pbv1.SignTypedDataRequest) (*pbv1.SignTypedDataResponse, error) {
-	reclaimStdio()
 	d := reqDecoder()
 	in := d.signTypedReqFromV1(req)
-	if d.err != nil {
-		return nil, toStatus(d.err)
-	}
-	r, err := v.signer.SignTypedData(ctx, in)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	if r.Job != nil {
-		return nil, jobOverV1()
-	}
-	return &pbv1.SignTypedDataResponse{Signature: r.Signature}, nil
+	return handle(ctx, v1Context, in, d.failed(), v.signer.SignTypedData, noJob(
+		func(r *SignTypedDataResponse) *Job { return r.Job },
+		func(r *SignTypedDataResponse) *pbv1.SignTypedDataResponse {
+			return &pbv1.SignTypedDataResponse{Signature: r.Signature}
+		}))
 }
 
 // SignMessage implements pbv1.SignerServer.
 func (v *v1Server) SignMessage(ctx context.Context, req *pbv1.SignMessageRequest) (*pbv1.SignMessageResponse, error) {
-	reclaimStdio()
 	d := reqDecoder()
 	in := &SignMessageRequest{Account: d.accountFromV1(req.GetAccount()), Message: req.GetMessage()}
-	if d.err != nil {
-		return nil, toStatus(d.err)
-	}
-	r, err := v.signer.SignMessage(ctx, in)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if r == nil {
-		return nil, noResponse()
-	}
-	if r.Job != nil {
-		return nil, jobOverV1()
-	}
-	return &pbv1.SignMessageResponse{Signature: r.Signature}, nil
+	return handle(ctx, v1Context, in, d.failed(), v.signer.SignMessage, noJob(
+		func(r *SignMessageResponse) *Job { return r.Job },
+		func(r *SignMessageResponse) *pbv1.SignMessageResponse {
+			return &pbv1.SignMessageResponse{Signature: r.Signature}
+		}))
 }
 
 // brokerPrompter dials the host's Prompter through the go-plugin broker.

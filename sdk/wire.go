@@ -34,6 +34,15 @@ type wireDecoder struct {
 	err  *Error
 }
 
+// failed returns the first problem found, as an error that is nil when there
+// was none (d.err itself is a typed pointer).
+func (d *wireDecoder) failed() error {
+	if d.err == nil {
+		return nil
+	}
+	return d.err
+}
+
 func (d *wireDecoder) fail(format string, args ...any) {
 	if d.err == nil {
 		d.err = NewError(d.code, fmt.Sprintf(format, args...), "")
