@@ -19,6 +19,7 @@ import (
 	"github.com/mm-wallet/mm/cmd/mm/internal/config"
 	"github.com/mm-wallet/mm/cmd/mm/internal/render"
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/hdpath"
 	"github.com/mm-wallet/mm/signers/ledger"
 	"github.com/mm-wallet/mm/signers/transport"
 	"github.com/mm-wallet/mm/signers/trezor"
@@ -526,25 +527,23 @@ func askDevice(ctx context.Context, p *hwProbe) *hwDevice {
 // --- derivation schemes and hardware wallet identity -----------------------
 
 // Derivation schemes (the same names for Ledger and Trezor).
-var derivationSchemes = []string{"bip44", "live", "legacy"}
+var derivationSchemes = hdpath.Schemes()
 
 // derivationOf is the session's scheme.
 func derivationOf(s *session) string {
 	if d := s.Settings["derivation"]; d != "" {
 		return d
 	}
-	return "bip44"
+	return string(hdpath.BIP44)
 }
 
 // checkDerivation validates --derivation.
 func checkDerivation(s string) error {
-	for _, d := range derivationSchemes {
-		if s == d {
-			return nil
-		}
+	if _, err := hdpath.ParseScheme(s); err != nil || s == "" {
+		return usageError(codeInvalidInput, fmt.Sprintf("unknown derivation scheme %q", clipText(s, 32)),
+			"use bip44 (m/44'/60'/0'/0/x, the default), live (Ledger Live, m/44'/60'/x'/0/0) or legacy (m/44'/60'/0'/x)")
 	}
-	return usageError(codeInvalidInput, fmt.Sprintf("unknown derivation scheme %q", clipText(s, 32)),
-		"use bip44 (m/44'/60'/0'/0/x, the default), live (Ledger Live, m/44'/60'/x'/0/0) or legacy (m/44'/60'/0'/x)")
+	return nil
 }
 
 // checkPath validates --path and returns it in canonical form.
@@ -559,7 +558,7 @@ func checkPath(s string) (string, error) {
 
 // schemePath is the path of account index under scheme.
 func schemePath(scheme string, index uint32) string {
-	p, err := ledger.Derivation(scheme).PathFor(index)
+	p, err := hdpath.Scheme(scheme).Path(index)
 	if err != nil {
 		return ""
 	}
@@ -568,26 +567,11 @@ func schemePath(scheme string, index uint32) string {
 
 // schemeIndex returns the index whose path under scheme is path.
 func schemeIndex(scheme, path string) (uint32, bool) {
-	p, err := ledger.ParsePath(path)
+	p, err := hdpath.Parse(path)
 	if err != nil {
 		return 0, false
 	}
-	const hardened = 0x80000000
-	var i uint32
-	switch {
-	case scheme == "live" && len(p) == 5:
-		i = p[2] &^ hardened
-	case scheme == "legacy" && len(p) == 4:
-		i = p[3]
-	case (scheme == "bip44" || scheme == "") && len(p) == 5:
-		i = p[4]
-	default:
-		return 0, false
-	}
-	if i >= hardened || schemePath(scheme, i) != p.String() {
-		return 0, false
-	}
-	return i, true
+	return hdpath.Scheme(scheme).Index(p)
 }
 
 // findScheme returns the scheme and index that derive path, trying

@@ -235,7 +235,7 @@ func (d *Device) Address(ctx context.Context, path Path, verify, chainCode bool)
 	if chainCode {
 		p2 = 1
 	}
-	data, sw, err := d.exchange(ctx, "get address", claEth, insGetAddress, p1, p2, path.encode())
+	data, sw, err := d.exchange(ctx, "get address", claEth, insGetAddress, p1, p2, encodePath(path))
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func parseAddressReply(data []byte, chainCode bool) (*AddressInfo, error) {
 // keepTail bytes of body in the final block together with whatever precedes
 // them in that block, so no block boundary falls inside or just before them.
 func chunks(path Path, head, body []byte, keepTail int) [][]byte {
-	first := append(path.encode(), head...)
+	first := append(encodePath(path), head...)
 	room := chunkSize - len(first)
 	var out [][]byte
 	off := 0
@@ -384,7 +384,7 @@ func (d *Device) SignPersonal(ctx context.Context, path Path, msg []byte) ([]byt
 // mode, where the device only sees the two hashes. Returns v ‖ r ‖ s.
 func (d *Device) SignTypedHashes(ctx context.Context, path Path, domain, message common.Hash, blindOff bool) ([]byte, error) {
 	defer d.waiting(ctx, "review the typed-data hashes")()
-	data := append(path.encode(), domain[:]...)
+	data := append(encodePath(path), domain[:]...)
 	data = append(data, message[:]...)
 	resp, sw, err := d.exchange(ctx, "sign typed data", claEth, insSignEIP712, 0, 0x00, data)
 	if err != nil {
@@ -413,7 +413,7 @@ func (d *Device) SignTypedFull(ctx context.Context, path Path, enc *TypedDataAPD
 			return nil, statusError("sign typed data", sw, false)
 		}
 	}
-	resp, sw, err := d.exchange(ctx, "sign typed data", claEth, insSignEIP712, 0, 0x01, path.encode())
+	resp, sw, err := d.exchange(ctx, "sign typed data", claEth, insSignEIP712, 0, 0x01, encodePath(path))
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +436,7 @@ func (d *Device) SignAuthorization(ctx context.Context, path Path, chainID uint6
 	tlv = appendMinimal(tlv, chainID)
 	tlv = append(tlv, 0x03)
 	tlv = appendMinimal(tlv, nonce)
-	data := path.encode()
+	data := encodePath(path)
 	data = binary.BigEndian.AppendUint16(data, uint16(len(tlv)))
 	data = append(data, tlv...)
 	defer d.waiting(ctx, "review the EIP-7702 authorization")()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mm-wallet/mm/sdk"
 	"github.com/mm-wallet/mm/sdk/eip712"
+	"github.com/mm-wallet/mm/sdk/hdpath"
 	"github.com/mm-wallet/mm/signers/transport"
 )
 
@@ -51,7 +52,7 @@ const (
 type Signer struct {
 	cfgMu      sync.RWMutex
 	uri        string
-	derivation Derivation
+	derivation hdpath.Scheme
 }
 
 var (
@@ -63,7 +64,7 @@ var (
 // New returns a Ledger signer reaching DefaultDevice with the bip44 scheme
 // until configured otherwise. It is the built-in plugin factory.
 func New() *Signer {
-	return &Signer{uri: DefaultDevice, derivation: DerivationBIP44}
+	return &Signer{uri: DefaultDevice, derivation: hdpath.BIP44}
 }
 
 // Configure takes the settings "device" and "derivation". It does not touch
@@ -72,7 +73,7 @@ func (s *Signer) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.C
 	if req == nil {
 		return nil, sdk.NewError(sdk.CodeInvalidRequest, "ledger: configure: nil request", "")
 	}
-	uri, deriv := "", Derivation("")
+	uri, deriv := "", hdpath.Scheme("")
 	for k, v := range req.Settings {
 		switch k {
 		case SettingDevice:
@@ -81,7 +82,7 @@ func (s *Signer) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.C
 			}
 			uri = v
 		case SettingDerivation:
-			d, err := ParseDerivation(v)
+			d, err := hdpath.ParseScheme(v)
 			if err != nil {
 				return nil, err
 			}
@@ -118,7 +119,7 @@ func checkURI(v string) error {
 	return nil
 }
 
-func (s *Signer) config() (string, Derivation) {
+func (s *Signer) config() (string, hdpath.Scheme) {
 	s.cfgMu.RLock()
 	defer s.cfgMu.RUnlock()
 	return s.uri, s.derivation
@@ -229,7 +230,7 @@ func (s *Signer) Accounts(ctx context.Context, req *sdk.AccountsRequest) (*sdk.A
 		paths = append(paths, p)
 	}
 	for _, i := range req.Indices {
-		p, err := deriv.PathFor(i)
+		p, err := deriv.Path(i)
 		if err != nil {
 			return nil, err
 		}

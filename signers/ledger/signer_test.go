@@ -20,6 +20,7 @@ import (
 
 	emu "github.com/mm-wallet/mm/hwtest/ledger"
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/hdpath"
 )
 
 var speculos0 = common.HexToAddress("0xDad77910DbDFdE764fC21FCD4E74D71bBACA6D8D")
@@ -48,14 +49,14 @@ func TestDerivations(t *testing.T) {
 	v := loadVectors(t)
 	_, addr := newEmulator(t, emu.Options{})
 	for _, c := range []struct {
-		deriv Derivation
+		deriv hdpath.Scheme
 		index uint32
 		path  string
 	}{
-		{DerivationBIP44, 1, "m/44'/60'/0'/0/1"},
-		{DerivationLive, 1, "m/44'/60'/1'/0/0"},
-		{DerivationLive, 0, "m/44'/60'/0'/0/0"},
-		{DerivationLegacy, 0, "m/44'/60'/0'/0"},
+		{hdpath.BIP44, 1, "m/44'/60'/0'/0/1"},
+		{hdpath.Live, 1, "m/44'/60'/1'/0/0"},
+		{hdpath.Live, 0, "m/44'/60'/0'/0/0"},
+		{hdpath.Legacy, 0, "m/44'/60'/0'/0"},
 	} {
 		s := newSigner(t, "tcp://"+addr, SettingDerivation, string(c.deriv))
 		resp, err := s.Accounts(context.Background(), &sdk.AccountsRequest{Indices: []uint32{c.index}})
@@ -101,7 +102,7 @@ func TestIssue409(t *testing.T) {
 	defer d.Close()
 	path := mustPath(t, "m/44'/60'/0'/0/0")
 	cut := len(payload) - tail
-	first := append(path.encode(), payload[:cut]...)
+	first := append(encodePath(path), payload[:cut]...)
 	data, sw, err := d.exchange(context.Background(), "naive", claEth, insSignTx, p1First, 0, first)
 	if err != nil || sw != swOK || len(data) != 65 {
 		t.Fatalf("naive chunking: %x %04x %v — the emulator no longer reproduces #409", data, sw, err)
@@ -110,7 +111,7 @@ func TestIssue409(t *testing.T) {
 	off := 0
 	for i, blk := range chunks(path, nil, payload, tail) {
 		if i == 0 {
-			off += len(blk) - len(path.encode())
+			off += len(blk) - len(encodePath(path))
 		} else {
 			off += len(blk)
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mm-wallet/mm/plugins"
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/hdpath"
 )
 
 // Environment of the cold-start child process (the test binary re-executed).
@@ -87,7 +88,7 @@ func coldChild(mode, keyFile string) int {
 		if err != nil {
 			return 1
 		}
-		for _, i := range []uint32{44 + HardenedOffset, 60 + HardenedOffset, HardenedOffset, 0, 0} {
+		for _, i := range []uint32{44 + hdpath.Hardened, 60 + hdpath.Hardened, hdpath.Hardened, 0, 0} {
 			if k, err = k.Derive(i); err != nil {
 				return 1
 			}

@@ -6,101 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/hdpath"
 )
-
-// HardenedOffset is added to a BIP-32 index to make it hardened (the ' or h
-// suffix of a path level).
-const HardenedOffset uint32 = 1 << 31
-
-// maxDepth is the deepest path BIP-32 can serialize (its depth is one byte).
-const maxDepth = 255
-
-// Path is a parsed BIP-32 derivation path: one index per level below the
-// master key, hardened levels carrying HardenedOffset.
-type Path []uint32
-
-// ParsePath parses a BIP-32 path such as "m/44'/60'/0'/0/0". A hardened level
-// is written with a trailing ' or h ("m/44h/60h/0h/0/0" is the same path).
-// Levels are decimal without sign or leading zeros and below 2^31. The path
-// must start with "m" and have at least one level. Anything else is
-// INVALID_DERIVATION_PATH.
-func ParsePath(s string) (Path, error) {
-	if s == "" {
-		return nil, badPath(s, "the path is empty")
-	}
-	parts := strings.Split(s, "/")
-	if parts[0] != "m" {
-		return nil, badPath(s, `a path starts with "m/"`)
-	}
-	levels := parts[1:]
-	if len(levels) == 0 {
-		return nil, badPath(s, "the path has no levels below m")
-	}
-	if len(levels) > maxDepth {
-		return nil, badPath(s, fmt.Sprintf("the path is deeper than %d levels", maxDepth))
-	}
-	p := make(Path, len(levels))
-	for i, lv := range levels {
-		hardened := false
-		if n := len(lv); n > 0 && (lv[n-1] == '\'' || lv[n-1] == 'h' || lv[n-1] == 'H') {
-			hardened = true
-			lv = lv[:n-1]
-		}
-		if lv == "" {
-			return nil, badPath(s, fmt.Sprintf("level %d is empty", i+1))
-		}
-		for _, c := range lv {
-			if c < '0' || c > '9' {
-				return nil, badPath(s, fmt.Sprintf("level %d is not a decimal number", i+1))
-			}
-		}
-		if len(lv) > 1 && lv[0] == '0' {
-			return nil, badPath(s, fmt.Sprintf("level %d has a leading zero", i+1))
-		}
-		v, err := strconv.ParseUint(lv, 10, 32)
-		if err != nil || uint32(v) >= HardenedOffset {
-			return nil, badPath(s, fmt.Sprintf("level %d is not below 2^31 (write hardened levels with ' or h)", i+1))
-		}
-		p[i] = uint32(v)
-		if hardened {
-			p[i] += HardenedOffset
-		}
-	}
-	return p, nil
-}
-
-// String formats p in "m/44'/60'/0'/0/0" notation.
-func (p Path) String() string {
-	var b strings.Builder
-	b.WriteString("m")
-	for _, v := range p {
-		b.WriteByte('/')
-		if v >= HardenedOffset {
-			b.WriteString(strconv.FormatUint(uint64(v-HardenedOffset), 10))
-			b.WriteByte('\'')
-		} else {
-			b.WriteString(strconv.FormatUint(uint64(v), 10))
-		}
-	}
-	return b.String()
-}
-
-func badPath(path, why string) *sdk.Error {
-	// A path is not a secret, but it is untrusted: quote it so control
-	// characters cannot forge output lines.
-	return &sdk.Error{
-		Code:    sdk.CodeInvalidDerivationPath,
-		Message: fmt.Sprintf("mnemonic: invalid derivation path %q: %s", clip(path, 80), why),
-		Hint:    `write a BIP-32 path like m/44'/60'/0'/0/0 (hardened levels with ' or h)`,
-	}
-}
 
 func clip(s string, n int) string {
 	if len(s) <= n {
@@ -159,10 +70,10 @@ func (k *extKey) publicKey() ([]byte, error) {
 	return crypto.CompressPubkey(&priv.PublicKey), nil
 }
 
-// child derives the child key at index i (hardened when i >= HardenedOffset).
+// child derives the child key at index i (hardened when i >= hdpath.Hardened).
 func (k *extKey) child(i uint32) (*extKey, error) {
 	mac := hmac.New(sha512.New, k.chain[:])
-	if i >= HardenedOffset {
+	if i >= hdpath.Hardened {
 		mac.Write([]byte{0})
 		mac.Write(k.key[:])
 	} else {
@@ -196,7 +107,7 @@ func (k *extKey) child(i uint32) (*extKey, error) {
 }
 
 // derive walks p from k.
-func (k *extKey) derive(p Path) (*extKey, error) {
+func (k *extKey) derive(p hdpath.Path) (*extKey, error) {
 	cur := k
 	for _, i := range p {
 		next, err := cur.child(i)

@@ -12,15 +12,16 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 
 	"github.com/mm-wallet/mm/sdk"
+	"github.com/mm-wallet/mm/sdk/hdpath"
 )
 
 // parseTestPath parses a vector's path, where "m" alone is the master key.
-func parseTestPath(t *testing.T, s string) Path {
+func parseTestPath(t *testing.T, s string) hdpath.Path {
 	t.Helper()
 	if s == "m" {
-		return Path{}
+		return hdpath.Path{}
 	}
-	p, err := ParsePath(s)
+	p, err := hdpath.Parse(s)
 	if err != nil {
 		t.Fatalf("%s: %v", s, err)
 	}
@@ -106,13 +107,13 @@ func TestBIP32MatchesHDKeychain(t *testing.T) {
 		for j := range seed {
 			seed[j] = byte(r.Uint32())
 		}
-		path := make(Path, 1+r.IntN(6))
+		path := make(hdpath.Path, 1+r.IntN(6))
 		for j := range path {
 			switch r.IntN(3) {
 			case 0:
-				path[j] = r.Uint32N(HardenedOffset)
+				path[j] = r.Uint32N(hdpath.Hardened)
 			case 1:
-				path[j] = HardenedOffset + r.Uint32N(HardenedOffset)
+				path[j] = hdpath.Hardened + r.Uint32N(hdpath.Hardened)
 			default:
 				path[j] = r.Uint32N(4) // small indices, as wallets use
 			}
@@ -144,44 +145,6 @@ func TestBIP32MatchesHDKeychain(t *testing.T) {
 	}
 }
 
-func TestParsePath(t *testing.T) {
-	t.Parallel()
-	good := map[string]string{
-		"m/44'/60'/0'/0/0":          "m/44'/60'/0'/0/0",
-		"m/44h/60h/0h/0/0":          "m/44'/60'/0'/0/0",
-		"m/44H/60'/0h/0/7":          "m/44'/60'/0'/0/7",
-		"m/0":                       "m/0",
-		"m/2147483647'/2147483647":  "m/2147483647'/2147483647",
-		"m/44'/60'/0'/0/1000000000": "m/44'/60'/0'/0/1000000000",
-	}
-	for in, want := range good {
-		p, err := ParsePath(in)
-		if err != nil {
-			t.Errorf("ParsePath(%q): %v", in, err)
-			continue
-		}
-		if p.String() != want {
-			t.Errorf("ParsePath(%q) = %s, want %s", in, p, want)
-		}
-	}
-	p, _ := ParsePath("m/44'/60'/0'/0/5")
-	if want := (Path{44 + HardenedOffset, 60 + HardenedOffset, HardenedOffset, 0, 5}); !equalPath(p, want) {
-		t.Errorf("ParsePath levels = %v, want %v", p, want)
-	}
-}
-
-func equalPath(a, b Path) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestBadPaths runs testdata/bad/paths.json: each path must be refused
 // with its code by ParsePath, by Accounts and by a signing call.
 func TestBadPaths(t *testing.T) {
@@ -200,8 +163,8 @@ func TestBadPaths(t *testing.T) {
 	}
 	s := memSigner(t, "all all all all all all all all all all all all", "")
 	for _, c := range cases {
-		if _, err := ParsePath(c.Path); sdk.CodeOf(err) != c.Code {
-			t.Errorf("ParsePath(%q) (%s): %v, want %s", c.Path, c.Why, err, c.Code)
+		if _, err := hdpath.Parse(c.Path); sdk.CodeOf(err) != c.Code {
+			t.Errorf("hdpath.Parse(%q) (%s): %v, want %s", c.Path, c.Why, err, c.Code)
 		}
 		resp, err := s.Accounts(t.Context(), &sdk.AccountsRequest{Paths: []string{c.Path}})
 		if sdk.CodeOf(err) != c.Code || resp != nil {

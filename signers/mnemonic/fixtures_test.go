@@ -17,6 +17,7 @@ import (
 
 	"github.com/mm-wallet/mm/sdk"
 	"github.com/mm-wallet/mm/sdk/eip712"
+	"github.com/mm-wallet/mm/sdk/hdpath"
 )
 
 // The Trezor firmware's Ethereum fixtures (testdata/trezor-fixtures.json,
@@ -165,7 +166,7 @@ func TestTrezorGetPublicKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range f.Cases {
-		p, err := ParsePath(c.Path)
+		p, err := hdpath.Parse(c.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +367,7 @@ func TestTrezorSignTypedData(t *testing.T) {
 func fixtureKey(t *testing.T, mnemonic, path string) (common.Address, *ecdsa.PrivateKey) {
 	t.Helper()
 	s := memSigner(t, mnemonic, "")
-	p, err := ParsePath(path)
+	p, err := hdpath.Parse(path)
 	if err != nil {
 		t.Fatal(err)
 	}

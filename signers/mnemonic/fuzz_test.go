@@ -3,7 +3,6 @@ package mnemonic
 import (
 	"context"
 	"math/big"
-	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -75,26 +74,6 @@ func FuzzSignTypedData(f *testing.F) {
 		checkAnswer(t, resp != nil && len(resp.Signature) > 0, err)
 		if (herr == nil) != (err == nil) {
 			t.Fatalf("hashing said %v, signing said %v", herr, err)
-		}
-	})
-}
-
-func FuzzParsePath(f *testing.F) {
-	for _, s := range []string{"m/44'/60'/0'/0/0", "m/44h/60h", "m", "", "m/2147483648", "m/0''", "m/01"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParsePath(s)
-		if err != nil {
-			if sdk.CodeOf(err) != sdk.CodeInvalidDerivationPath {
-				t.Fatalf("ParsePath(%q): %v", s, err)
-			}
-			return
-		}
-		// A parsed path prints back to itself up to the hardened notation.
-		norm := strings.NewReplacer("h", "'", "H", "'").Replace(s)
-		if p.String() != norm {
-			t.Fatalf("ParsePath(%q).String() = %q", s, p.String())
 		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mm-wallet/mm/sdk"
 	"github.com/mm-wallet/mm/sdk/eip712"
+	"github.com/mm-wallet/mm/sdk/hdpath"
 )
 
 // Name is the signer's name in Info.
@@ -165,7 +166,7 @@ func (w *wallet) wipe() {
 }
 
 // key returns the private key and address at p.
-func (w *wallet) key(p Path) (*ecdsa.PrivateKey, common.Address, error) {
+func (w *wallet) key(p hdpath.Path) (*ecdsa.PrivateKey, common.Address, error) {
 	ps := p.String()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -301,11 +302,11 @@ func (s *Signer) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk
 }
 
 // indexPath turns index into a path with the template tmpl.
-func indexPath(tmpl string, index uint32) (Path, error) {
+func indexPath(tmpl string, index uint32) (hdpath.Path, error) {
 	if strings.Count(tmpl, "{index}") != 1 {
-		return nil, badPath(tmpl, `an index path template holds "{index}" exactly once`)
+		return nil, hdpath.Invalid(tmpl, `an index path template holds "{index}" exactly once`)
 	}
-	return ParsePath(strings.Replace(tmpl, "{index}", strconv.FormatUint(uint64(index), 10), 1))
+	return hdpath.Parse(strings.Replace(tmpl, "{index}", strconv.FormatUint(uint64(index), 10), 1))
 }
 
 // Accounts returns the addresses at req.Paths, then at req.Indices.
@@ -319,9 +320,9 @@ func (s *Signer) Accounts(ctx context.Context, req *sdk.AccountsRequest) (*sdk.A
 	if len(req.Paths)+len(req.Indices) > maxAccountsPerRequest {
 		return nil, invalidRequest(fmt.Sprintf("accounts: at most %d accounts per request", maxAccountsPerRequest))
 	}
-	paths := make([]Path, 0, len(req.Paths)+len(req.Indices))
+	paths := make([]hdpath.Path, 0, len(req.Paths)+len(req.Indices))
 	for _, ps := range req.Paths {
-		p, err := ParsePath(ps)
+		p, err := hdpath.Parse(ps)
 		if err != nil {
 			return nil, err
 		}
@@ -356,10 +357,10 @@ func (s *Signer) Accounts(ctx context.Context, req *sdk.AccountsRequest) (*sdk.A
 // address, when given, must match), else by address among the keys derived
 // so far and the first indices of the configured scheme.
 func (s *Signer) account(ctx context.Context, a sdk.Account) (*ecdsa.PrivateKey, common.Address, error) {
-	var p Path
+	var p hdpath.Path
 	if a.Path != "" {
 		var err error
-		if p, err = ParsePath(a.Path); err != nil {
+		if p, err = hdpath.Parse(a.Path); err != nil {
 			return nil, common.Address{}, err
 		}
 	} else if a.Address == (common.Address{}) {
@@ -380,7 +381,7 @@ func (s *Signer) account(ctx context.Context, a sdk.Account) (*ecdsa.PrivateKey,
 		return k, addr, nil
 	}
 	if ps, ok := w.pathOf(a.Address); ok {
-		p, _ := ParsePath(ps)
+		p, _ := hdpath.Parse(ps)
 		return w.key(p)
 	}
 	for i := uint32(0); i < scanIndices; i++ {
