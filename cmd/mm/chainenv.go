@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/big"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -27,32 +26,12 @@ import (
 func init() {
 	config.Register(config.Key{Name: "privateRpc.", Prefix: true,
 		Usage: "protected submission endpoint for a chain; signed transactions go only there, e.g. privateRpc.1 https://…",
-		Parse: parsePrivateRPC})
+		Parse: config.Endpoint("privateRpc.")})
 }
 
 // codeJobTimeout is the reference mm's code for a wait that ran out of
 // --wallet-timeout before the signer answered.
 const codeJobTimeout sdk.Code = "JOB_TIMEOUT"
-
-func parsePrivateRPC(key, s string) (any, error) {
-	id := strings.TrimPrefix(key, "privateRpc.")
-	if n, err := strconv.ParseUint(id, 10, 64); err != nil || n == 0 || strings.HasPrefix(id, "0") {
-		return nil, sdk.NewError(config.CodeInvalidKey, fmt.Sprintf("unknown config key %q: %q is not a chain id", key, clipText(id, 40)), "use privateRpc.<chainId>, e.g. privateRpc.1")
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%q is not a URL", clipText(s, 80))
-	}
-	switch u.Scheme {
-	case "http", "https", "ws", "wss":
-	default:
-		return nil, fmt.Errorf("scheme %q: use http, https, ws or wss", u.Scheme)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("credentials in the URL are not stored; use a provider URL with an API key path instead")
-	}
-	return s, nil
-}
 
 // chainStack is everything a transaction command needs on one chain: the
 // resolved chain (registry + config.json + environment), its RPC clients,

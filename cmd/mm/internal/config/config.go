@@ -238,23 +238,40 @@ func init() {
 	Register(Key{Name: "rpc.", Prefix: true, Usage: "JSON-RPC endpoint for a chain, e.g. rpc.1 https://…", Parse: parseRPC})
 }
 
-func parseRPC(key, s string) (any, error) {
-	id := strings.TrimPrefix(key, "rpc.")
-	n, err := strconv.ParseUint(id, 10, 64)
-	if err != nil || n == 0 || strings.HasPrefix(id, "0") {
-		return nil, sdk.NewError(CodeInvalidKey, fmt.Sprintf("unknown config key %q: %q is not a chain id", key, id), "use rpc.<chainId>, e.g. rpc.1")
+var parseRPC = Endpoint("rpc.")
+
+// Endpoint parses a per-chain endpoint setting "<prefix><chainId>": the
+// chain id is a positive decimal without leading zeros, and the value an
+// http(s) or ws(s) URL without credentials (they would be stored in
+// config.json in the clear).
+func Endpoint(prefix string) func(key, s string) (any, error) {
+	return func(key, s string) (any, error) {
+		id := strings.TrimPrefix(key, prefix)
+		n, err := strconv.ParseUint(id, 10, 64)
+		if err != nil || n == 0 || strings.HasPrefix(id, "0") {
+			return nil, sdk.NewError(CodeInvalidKey, fmt.Sprintf("unknown config key %q: %q is not a chain id", clip(key, 60), clip(id, 40)),
+				fmt.Sprintf("use %s<chainId>, e.g. %s1", prefix, prefix))
+		}
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" {
+			// The value is not repeated: it may carry credentials.
+			return nil, fmt.Errorf("the value is not a URL")
+		}
+		switch u.Scheme {
+		case "http", "https", "ws", "wss":
+		default:
+			return nil, fmt.Errorf("scheme %q: use http, https, ws or wss", clip(u.Scheme, 20))
+		}
+		if u.User != nil {
+			return nil, fmt.Errorf("credentials in the URL are not stored; use a provider URL with an API key path instead")
+		}
+		return s, nil
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%q is not a URL", s)
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
 	}
-	switch u.Scheme {
-	case "http", "https", "ws", "wss":
-	default:
-		return nil, fmt.Errorf("scheme %q: use http, https, ws or wss", u.Scheme)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("credentials in the URL are not stored; use a provider URL with an API key path instead")
-	}
-	return s, nil
+	return s
 }
