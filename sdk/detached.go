@@ -283,17 +283,9 @@ func StartDetached(ctx context.Context, cmd *exec.Cmd, dopts DetachedOptions, op
 	if cmd == nil || cmd.Path == "" {
 		return nil, NewError(CodeInvalidRequest, "sdk: start detached: no command", "")
 	}
-	name := opts.Name
-	if name == "" {
-		name = filepath.Base(cmd.Path)
-	}
-	if cmd.Err != nil {
-		return nil, startError(name, cmd.Err)
-	}
-	if opts.Checksum != nil {
-		if err := verifyChecksum(name, cmd.Path, opts.Checksum); err != nil {
-			return nil, err
-		}
+	name, err := checkCommand(cmd, opts)
+	if err != nil {
+		return nil, err
 	}
 	ttl := dopts.TTL
 	if ttl <= 0 {

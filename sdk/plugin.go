@@ -169,6 +169,25 @@ func Launch(ctx context.Context, cmd *exec.Cmd, opts PluginOptions) (*PluginClie
 
 // launchConfig holds knobs that are not public: the go-plugin AutoMTLS
 // baseline the benchmarks compare against.
+// checkCommand names the plugin (opts.Name, else the executable's file
+// name) and checks the command before anything runs: it was resolved, and
+// the executable has the pinned checksum if one is given.
+func checkCommand(cmd *exec.Cmd, opts PluginOptions) (string, error) {
+	name := opts.Name
+	if name == "" {
+		name = filepath.Base(cmd.Path)
+	}
+	if cmd.Err != nil {
+		return "", startError(name, cmd.Err)
+	}
+	if opts.Checksum != nil {
+		if err := verifyChecksum(name, cmd.Path, opts.Checksum); err != nil {
+			return "", err
+		}
+	}
+	return name, nil
+}
+
 type launchConfig struct {
 	autoMTLS bool
 }
@@ -180,17 +199,9 @@ func launch(ctx context.Context, cmd *exec.Cmd, opts PluginOptions, lc launchCon
 	if cmd.Process != nil {
 		return nil, NewError(CodeInvalidRequest, "sdk: launch: command already started", "")
 	}
-	name := opts.Name
-	if name == "" {
-		name = filepath.Base(cmd.Path)
-	}
-	if cmd.Err != nil {
-		return nil, startError(name, cmd.Err)
-	}
-	if opts.Checksum != nil {
-		if err := verifyChecksum(name, cmd.Path, opts.Checksum); err != nil {
-			return nil, err
-		}
+	name, err := checkCommand(cmd, opts)
+	if err != nil {
+		return nil, err
 	}
 	c := &PluginClient{name: name, prompter: opts.Prompter, calls: make(map[string]*hostCall)}
 	if c.prompter == nil {
